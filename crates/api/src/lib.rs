@@ -1,0 +1,99 @@
+//! The HTTP API of flexportal: the FlexPortal v1 routes and our extensions, the request pipeline,
+//! and the OpenAPI document generated from the handlers.
+
+pub mod error;
+pub mod input;
+pub mod metrics;
+pub mod openapi;
+pub mod pipeline;
+pub mod rate_limit;
+mod routes;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use flexportal_store::Db;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::rate_limit::{InProcessLimiter, RateLimiter};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub region: String,
+    /// Requests per minute for the "unlimited" tiers.
+    pub fair_use_per_minute: u32,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(db: Db, region: impl Into<String>) -> AppState {
+        AppState {
+            db,
+            region: region.into(),
+            fair_use_per_minute: 6000,
+            limiter: Arc::new(InProcessLimiter::default()),
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone, Copy)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = format!("req_{}", uuid_like());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+fn uuid_like() -> String {
+    flexportal_domain::ids::IdKind::Message.generate().trim_start_matches("msg_").to_string()
+}
+
+/// The whole application: `/v1` behind the pipeline, plus health, metrics and docs.
+pub fn app(state: AppState) -> Router {
+    let (v1, api) = routes::v1().split_for_parts();
+    let v1 = v1.layer(middleware::from_fn_with_state(state.clone(), pipeline::v1));
+    let document = openapi::finish(api);
+    Router::new()
+        .merge(v1)
+        .merge(routes::ops::router(document))
+        .fallback(|| async { ApiError::not_found("Route") })
+        .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(state, observe))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
+}
+
+/// Metrics and the region header, for every response.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let mut response = next.run(request).await;
+    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    if let Ok(region) = HeaderValue::from_str(&state.region) {
+        response.headers_mut().insert("flexportal-region", region);
+    }
+    response
+}

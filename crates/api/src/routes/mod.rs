@@ -1,0 +1,34 @@
+//! One module per resource; each handler parses, authorises, calls one store function and
+//! shapes the response.
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+pub mod api_keys;
+pub mod business_units;
+pub mod events;
+pub mod ops;
+pub mod products;
+
+pub fn v1() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::base())
+        .routes(routes!(products::create_product, products::list_products))
+        .routes(routes!(products::get_product, products::update_product, products::delete_product))
+        .routes(routes!(products::list_variants))
+        .routes(routes!(products::set_variant_status))
+        .routes(routes!(products::import_csv))
+        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
+        .routes(routes!(api_keys::revoke_api_key))
+        .routes(routes!(business_units::get_current, business_units::update_current))
+        .routes(routes!(events::list_events))
+}
+
+/// Serialises a response struct; a failure here is a bug, reported as a 500 without internals.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "response serialisation failed");
+        serde_json::Value::Null
+    })
+}

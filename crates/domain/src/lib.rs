@@ -1,0 +1,12 @@
+//! Pure rules of flexportal. Nothing in this crate performs I/O other than reading the clock and
+//! the operating system's random source, so everything here is cheap to unit- and property-test.
+
+pub mod api_key;
+pub mod business_unit;
+pub mod catalog;
+pub mod ids;
+pub mod money;
+pub mod permissions;
+pub mod settings;
+pub mod tier;
+pub mod time;

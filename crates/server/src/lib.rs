@@ -1,0 +1,91 @@
+//! Wiring: opening the database, building the application, serving it until told to stop.
+//! The binary (`main.rs`) and the end-to-end tests both start the server through here.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use flexportal_api::AppState;
+use flexportal_domain::settings::Settings;
+use flexportal_store::Db;
+use flexportal_store::tenancy::{self, Bootstrapped, NewBusinessUnit};
+use tokio::net::TcpListener;
+
+pub use flexportal_store::StoreError;
+
+/// Opens the database at `url` and brings its schema up to date.
+pub async fn open_database(url: &str) -> Result<Db, StoreError> {
+    let db = Db::connect(url).await?;
+    flexportal_store::migrate::run(&db).await?;
+    Ok(db)
+}
+
+/// What a new organization starts with.
+#[derive(Debug, Clone)]
+pub struct OrganizationSpec {
+    pub org_name: String,
+    pub business_unit_name: String,
+    pub currency: String,
+    pub tier: String,
+    pub timezone: String,
+    pub region: String,
+}
+
+impl OrganizationSpec {
+    pub fn new(region: &str) -> OrganizationSpec {
+        OrganizationSpec {
+            org_name: "My organization".into(),
+            business_unit_name: "Main".into(),
+            currency: "EUR".into(),
+            tier: "growth".into(),
+            timezone: "UTC".into(),
+            region: region.into(),
+        }
+    }
+
+    pub fn business_unit(&self) -> NewBusinessUnit {
+        NewBusinessUnit {
+            name: self.business_unit_name.clone(),
+            region: self.region.clone(),
+            currency: self.currency.clone(),
+            timezone: self.timezone.clone(),
+            vat_rate_bp: 0,
+            vat_mode: "exclusive".into(),
+            default_contract_length: 12,
+            order_number_prefix: "FP".into(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+/// Checks a spec's fields; the message names the flag at fault.
+pub fn validate_spec(spec: &OrganizationSpec) -> Result<(), String> {
+    if !flexportal_domain::money::is_currency_code(&spec.currency) {
+        return Err(format!("--currency {:?} is not an ISO 4217 code such as EUR", spec.currency));
+    }
+    if flexportal_domain::tier::Tier::parse(&spec.tier).is_none() {
+        return Err(format!("--tier {:?} must be starter, growth or enterprise", spec.tier));
+    }
+    if !flexportal_domain::time::is_time_zone(&spec.timezone) {
+        return Err(format!("--timezone {:?} is not an IANA time zone", spec.timezone));
+    }
+    if spec.org_name.trim().is_empty() || spec.business_unit_name.trim().is_empty() {
+        return Err("names must not be empty".into());
+    }
+    Ok(())
+}
+
+pub async fn bootstrap(db: &Db, spec: &OrganizationSpec) -> Result<Bootstrapped, StoreError> {
+    tenancy::bootstrap_organization(db, &spec.org_name, &spec.tier, spec.business_unit(), &spec.region).await
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = flexportal_api::app(state);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

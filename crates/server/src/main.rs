@@ -1,0 +1,374 @@
+//! The `flexportal` command: serve (default), migrate, bootstrap, keys, business-units.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use flexportal_api::AppState;
+use flexportal_domain::business_unit::{VAT_MODES, is_valid_prefix, vat_rate_bp};
+use flexportal_domain::permissions;
+use flexportal_domain::time::format_instant;
+use flexportal_server::{OrganizationSpec, bootstrap, open_database, validate_spec};
+use flexportal_store::Db;
+use flexportal_store::tenancy::{self, NewApiKey};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "flexportal", version, about = "Subscription commerce for physical goods; FlexPortal v1 compatible.")]
+struct Cli {
+    /// Database: sqlite://path (created if missing) or postgres://user@host/db.
+    #[arg(long, global = true, env = "FLEXPORTAL_DATABASE_URL", default_value = "sqlite://data/flexportal.db")]
+    database_url: String,
+    /// The region this deployment serves; business units of other regions are invisible.
+    #[arg(long, global = true, env = "FLEXPORTAL_REGION", default_value = "eu")]
+    region: String,
+    /// Address to listen on (serve).
+    #[arg(long, global = true, env = "FLEXPORTAL_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Requests per minute for growth and enterprise organizations (fair-use ceiling).
+    #[arg(long, global = true, env = "FLEXPORTAL_FAIR_USE_PER_MINUTE", default_value_t = 6000)]
+    fair_use_per_minute: u32,
+    /// Log format: pretty or json.
+    #[arg(long, global = true, env = "FLEXPORTAL_LOG_FORMAT", default_value = "pretty")]
+    log_format: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a new organization with one business unit and an admin key.
+    Bootstrap(BootstrapArgs),
+    /// Manage API keys of an organization.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage business units of an organization.
+    #[command(subcommand, name = "business-units")]
+    BusinessUnits(UnitsCommand),
+}
+
+#[derive(Args)]
+struct BootstrapArgs {
+    #[arg(long, default_value = "My organization")]
+    org_name: String,
+    #[arg(long, default_value = "Main")]
+    business_unit_name: String,
+    #[arg(long, default_value = "EUR")]
+    currency: String,
+    /// starter (100 requests/min), growth or enterprise.
+    #[arg(long, default_value = "growth")]
+    tier: String,
+    #[arg(long, default_value = "UTC")]
+    timezone: String,
+    /// Print one JSON object instead of prose.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key; prints its secret once.
+    Create {
+        #[arg(long)]
+        organization: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated, e.g. products:read,orders:write or *.
+        #[arg(long, default_value = "*")]
+        permissions: String,
+        /// Comma-separated business unit ids; all when omitted.
+        #[arg(long)]
+        business_units: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[arg(long)]
+        organization: String,
+    },
+    /// Revoke a key.
+    Revoke {
+        #[arg(long)]
+        organization: String,
+        key_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UnitsCommand {
+    /// Add a business unit (another country or brand) to an organization.
+    Create {
+        #[arg(long)]
+        organization: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+        /// Percent, e.g. 19.
+        #[arg(long, default_value_t = 0.0)]
+        vat_rate: f64,
+        #[arg(long, default_value = "exclusive")]
+        vat_mode: String,
+        #[arg(long, default_value_t = 12)]
+        default_contract_length: i64,
+        #[arg(long, default_value = "FP")]
+        order_number_prefix: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the organization's business units.
+    List {
+        #[arg(long)]
+        organization: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FLEXPORTAL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let db = open_database(&cli.database_url).await.map_err(|e| format!("cannot open {}: {e}", redact(&cli.database_url)))?;
+    let result = match cli.command.as_ref().unwrap_or(&Command::Serve) {
+        Command::Serve => serve(&cli, db.clone()).await,
+        Command::Migrate => {
+            println!("database is at schema version {}", flexportal_store::migrate::latest_version());
+            Ok(())
+        }
+        Command::Bootstrap(args) => {
+            let spec = OrganizationSpec {
+                org_name: args.org_name.clone(),
+                business_unit_name: args.business_unit_name.clone(),
+                currency: args.currency.clone(),
+                tier: args.tier.clone(),
+                timezone: args.timezone.clone(),
+                region: cli.region.clone(),
+            };
+            validate_spec(&spec)?;
+            let made = bootstrap(&db, &spec).await.map_err(|e| e.to_string())?;
+            if args.json {
+                println!(
+                    "{}",
+                    json!({
+                        "organizationId": made.organization.organization_id,
+                        "tenantId": made.business_unit.tenant_id,
+                        "apiKey": made.admin_key.secret,
+                    })
+                );
+            } else {
+                print_welcome(&made, &cli.listen);
+            }
+            Ok(())
+        }
+        Command::Keys(command) => keys(&cli, &db, command).await,
+        Command::BusinessUnits(command) => units(&cli, &db, command).await,
+    };
+    db.close().await;
+    result
+}
+
+async fn serve(cli: &Cli, db: Db) -> Result<(), String> {
+    if tenancy::count_organizations(&db).await.map_err(|e| e.to_string())? == 0 {
+        let made = bootstrap(&db, &OrganizationSpec::new(&cli.region)).await.map_err(|e| e.to_string())?;
+        print_welcome(&made, &cli.listen);
+    }
+    let listener = tokio::net::TcpListener::bind(&cli.listen).await.map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
+    let mut state = AppState::new(db, cli.region.clone());
+    state.fair_use_per_minute = cli.fair_use_per_minute;
+    tracing::info!(listen = %cli.listen, region = %cli.region, "serving; docs at /docs");
+    flexportal_server::serve(state, listener, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_welcome(made: &tenancy::Bootstrapped, listen: &str) {
+    println!("Created organization {} with business unit {}.", made.organization.organization_id, made.business_unit.tenant_id);
+    println!("Admin API key (shown once, store it now):\n\n  {}\n", made.admin_key.secret);
+    println!("Try it:\n\n  curl -s http://{listen}/v1/products \\");
+    println!("    -H 'Authorization: Bearer {}' \\", made.admin_key.secret);
+    println!("    -H 'Tenant-ID: {}'\n", made.business_unit.tenant_id);
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+async fn first_unit(db: &Db, organization: &str) -> Result<String, String> {
+    let units = tenancy::list_business_units(db, organization).await.map_err(|e| e.to_string())?;
+    units.first().map(|u| u.tenant_id.clone()).ok_or_else(|| format!("organization {organization} does not exist"))
+}
+
+async fn keys(cli: &Cli, db: &Db, command: &KeysCommand) -> Result<(), String> {
+    match command {
+        KeysCommand::Create { organization, name, permissions: perms, business_units, json } => {
+            let event_tenant = first_unit(db, organization).await?;
+            let permissions: Vec<String> = perms.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+            if permissions.is_empty() || permissions.iter().any(|p| !permissions::is_valid(p)) {
+                return Err("--permissions must be * or a comma-separated list of <resource>:read|write|*".into());
+            }
+            let business_unit_ids = business_units.as_ref().map(|list| list.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>());
+            if let Some(ids) = &business_unit_ids {
+                let units = tenancy::list_business_units(db, organization).await.map_err(|e| e.to_string())?;
+                if let Some(bad) = ids.iter().find(|id| !units.iter().any(|u| &u.tenant_id == *id)) {
+                    return Err(format!("{bad} is not a business unit of {organization}"));
+                }
+            }
+            let created = tenancy::create_api_key(
+                db,
+                organization,
+                &event_tenant,
+                &cli.region,
+                NewApiKey { name: name.clone(), permissions, business_unit_ids, expires_at: None, created_by: None },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            if *json {
+                println!("{}", json!({ "keyId": created.key.key_id, "apiKey": created.secret }));
+            } else {
+                println!("Created {} ({}). Secret, shown once:\n\n  {}\n", created.key.key_id, created.key.name, created.secret);
+            }
+            Ok(())
+        }
+        KeysCommand::List { organization } => {
+            let keys = tenancy::list_api_keys(db, organization, None, 1000).await.map_err(|e| e.to_string())?;
+            for k in keys {
+                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                println!(
+                    "{}\t{}\t{}\t{}\tused {} times\tcreated {}",
+                    k.key_id,
+                    k.name,
+                    k.permissions().join(","),
+                    state,
+                    k.usage_count,
+                    format_instant(k.created_at)
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Revoke { organization, key_id } => {
+            let event_tenant = first_unit(db, organization).await?;
+            tenancy::revoke_api_key(db, organization, &event_tenant, key_id).await.map_err(|e| match e {
+                flexportal_store::StoreError::NotFound => format!("{key_id} is not a key of {organization}"),
+                other => other.to_string(),
+            })?;
+            println!("Revoked {key_id}.");
+            Ok(())
+        }
+    }
+}
+
+async fn units(cli: &Cli, db: &Db, command: &UnitsCommand) -> Result<(), String> {
+    match command {
+        UnitsCommand::Create {
+            organization,
+            name,
+            currency,
+            timezone,
+            vat_rate,
+            vat_mode,
+            default_contract_length,
+            order_number_prefix,
+            json,
+        } => {
+            let mut spec = OrganizationSpec::new(&cli.region);
+            spec.business_unit_name = name.clone();
+            spec.currency = currency.clone();
+            spec.timezone = timezone.clone();
+            validate_spec(&spec)?;
+            let mut unit = spec.business_unit();
+            unit.vat_rate_bp = vat_rate_bp(*vat_rate).ok_or("--vat-rate must be 0 to 100 with at most two decimals")?;
+            if !VAT_MODES.contains(&vat_mode.as_str()) {
+                return Err("--vat-mode must be exclusive or inclusive".into());
+            }
+            unit.vat_mode = vat_mode.clone();
+            if !flexportal_domain::catalog::CONTRACT_MONTHS.contains(default_contract_length) {
+                return Err("--default-contract-length must be 1 to 120".into());
+            }
+            unit.default_contract_length = *default_contract_length;
+            if !is_valid_prefix(order_number_prefix) {
+                return Err("--order-number-prefix must be 1 to 5 upper-case letters or digits".into());
+            }
+            unit.order_number_prefix = order_number_prefix.clone();
+            let created = tenancy::create_business_unit(db, organization, unit).await.map_err(|e| match e {
+                flexportal_store::StoreError::NotFound => format!("organization {organization} does not exist"),
+                other => other.to_string(),
+            })?;
+            if *json {
+                println!("{}", json!({ "tenantId": created.tenant_id, "organizationId": created.organization_id }));
+            } else {
+                println!("Created business unit {} ({}, {}).", created.tenant_id, created.name, created.currency);
+            }
+            Ok(())
+        }
+        UnitsCommand::List { organization } => {
+            for u in tenancy::list_business_units(db, organization).await.map_err(|e| e.to_string())? {
+                println!("{}\t{}\t{}\t{}\t{}", u.tenant_id, u.name, u.region, u.currency, u.timezone);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}://{}:***@{}", &url[..scheme], user, &url[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

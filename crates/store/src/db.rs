@@ -1,0 +1,289 @@
+//! The one place where SQLite and PostgreSQL differ at run time.
+//!
+//! Store modules write one SQL text with `$1…$n` placeholders (both dialects accept them), pass
+//! their parameters as [`Arg`]s, and decode rows into structs deriving `sqlx::FromRow`, which
+//! implement it for both row types. Nothing outside this file names a backend.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow};
+
+use crate::StoreError;
+
+/// A query parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+    OptText(Option<String>),
+    OptInt(Option<i64>),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_string())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::OptText(v.map(str::to_string))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
+    }
+}
+
+/// Builds a `Vec<Arg>` from heterogeneous values.
+#[macro_export]
+macro_rules! args {
+    ($($value:expr),* $(,)?) => { vec![$($crate::db::Arg::from($value)),*] };
+}
+
+/// Which SQL dialect a connection speaks, for the rare statement that must differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub enum Db {
+    /// SQLite allows one writer at a time; a single writer connection makes writers queue in the
+    /// pool instead of failing with SQLITE_BUSY, while readers use WAL snapshots in parallel.
+    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Postgres(PgPool),
+}
+
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Rows that decode from both backends.
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+pub type Sql = Cow<'static, str>;
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for arg in $args {
+            q = match arg {
+                Arg::Text(v) => q.bind(v),
+                Arg::Int(v) => q.bind(v),
+                Arg::OptText(v) => q.bind(v),
+                Arg::OptInt(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+macro_rules! run {
+    (fetch_all, $exec:expr, $sql:expr, $args:expr) => {
+        bind_all!(sqlx::query_as(AssertSqlSafe($sql)), $args).fetch_all($exec).await
+    };
+    (fetch_optional, $exec:expr, $sql:expr, $args:expr) => {
+        bind_all!(sqlx::query_as(AssertSqlSafe($sql)), $args).fetch_optional($exec).await
+    };
+    (execute, $exec:expr, $sql:expr, $args:expr) => {
+        bind_all!(sqlx::query(AssertSqlSafe($sql)), $args)
+            .execute($exec)
+            .await
+            .map(|done| done.rows_affected())
+    };
+}
+
+impl Db {
+    /// Opens the database named by `url`: `sqlite://path` (created with its folder when missing)
+    /// or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL scheme in {url:?}: use sqlite:// or postgres://"
+            )));
+        };
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Config(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Db::Sqlite { writer, reader })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite { .. } => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`) so a transaction never fails half-way by upgrading a read lock.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn fetch_all<T: Row>(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<T>, StoreError> {
+        let sql = sql.into();
+        Ok(match self {
+            Db::Sqlite { reader, .. } => run!(fetch_all, reader, sql, args)?,
+            Db::Postgres(pool) => run!(fetch_all, pool, sql, args)?,
+        })
+    }
+
+    pub async fn fetch_optional<T: Row>(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<T>, StoreError> {
+        let sql = sql.into();
+        Ok(match self {
+            Db::Sqlite { reader, .. } => run!(fetch_optional, reader, sql, args)?,
+            Db::Postgres(pool) => run!(fetch_optional, pool, sql, args)?,
+        })
+    }
+
+    /// A single write outside an explicit transaction (bookkeeping such as key usage counters).
+    pub async fn execute(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64, StoreError> {
+        let sql = sql.into();
+        Ok(match self {
+            Db::Sqlite { writer, .. } => run!(execute, writer, sql, args)?,
+            Db::Postgres(pool) => run!(execute, pool, sql, args)?,
+        })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        #[derive(sqlx::FromRow)]
+        struct One {
+            #[allow(dead_code)]
+            one: i64,
+        }
+        self.fetch_optional::<One>("SELECT 1 AS one", vec![]).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn fetch_all<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<T>, StoreError> {
+        let sql = sql.into();
+        Ok(match self {
+            Tx::Sqlite(tx) => run!(fetch_all, &mut **tx, sql, args)?,
+            Tx::Postgres(tx) => run!(fetch_all, &mut **tx, sql, args)?,
+        })
+    }
+
+    pub async fn fetch_optional<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<T>, StoreError> {
+        let sql = sql.into();
+        Ok(match self {
+            Tx::Sqlite(tx) => run!(fetch_optional, &mut **tx, sql, args)?,
+            Tx::Postgres(tx) => run!(fetch_optional, &mut **tx, sql, args)?,
+        })
+    }
+
+    pub async fn fetch_one<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<T, StoreError> {
+        self.fetch_optional(sql, args).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn execute(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64, StoreError> {
+        let sql = sql.into();
+        Ok(match self {
+            Tx::Sqlite(tx) => run!(execute, &mut **tx, sql, args)?,
+            Tx::Postgres(tx) => run!(execute, &mut **tx, sql, args)?,
+        })
+    }
+
+    /// Runs a script of several statements (migrations). No parameters.
+    pub async fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
+        use sqlx::Executor;
+        let sql = AssertSqlSafe(sql.to_string());
+        match self {
+            Tx::Sqlite(tx) => {
+                tx.execute(sql).await?;
+            }
+            Tx::Postgres(tx) => {
+                tx.execute(sql).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,57 @@
+//! The database layer: one SQL text for SQLite and PostgreSQL, one module per resource, every
+//! write in one transaction together with the event it records.
+
+pub mod db;
+pub mod events;
+pub mod idempotency;
+pub mod list;
+pub mod migrate;
+pub mod products;
+pub mod tenancy;
+
+pub use db::{Arg, Db, Dialect, Tx};
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the text names the table and columns, for logs only.
+    #[error("unique constraint violated: {0}")]
+    Unique(String),
+    /// A list cursor that names no item of this tenant.
+    #[error("unknown cursor")]
+    UnknownCursor,
+    /// A business rule refused the change; `code` is the API error code.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
+    /// The change conflicts with existing data; `code` is the API error code.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return StoreError::Unique(db.constraint().unwrap_or(db.message()).to_string());
+            }
+        }
+        StoreError::Database(e)
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Corrupt(e.to_string())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

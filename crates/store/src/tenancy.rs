@@ -1,0 +1,453 @@
+//! Organizations, their business units (the tenants) and their API keys.
+
+use flexportal_domain::api_key;
+use flexportal_domain::ids::IdKind;
+use flexportal_domain::settings::Settings;
+use flexportal_domain::time::now_micros;
+
+use crate::db::{Db, Tx};
+use crate::events::{self, NewEvent};
+use crate::{Result, StoreError, args};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Organization {
+    pub organization_id: String,
+    pub name: String,
+    pub tier: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BusinessUnit {
+    pub tenant_id: String,
+    pub organization_id: String,
+    pub name: String,
+    pub region: String,
+    pub currency: String,
+    pub timezone: String,
+    pub vat_rate_bp: i64,
+    pub vat_mode: String,
+    pub default_contract_length: i64,
+    pub order_number_prefix: String,
+    /// The settings document as stored (wire form).
+    pub settings: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl BusinessUnit {
+    pub fn settings(&self) -> Result<Settings> {
+        Ok(serde_json::from_str(&self.settings)?)
+    }
+}
+
+/// What a new business unit is made of; everything already validated.
+#[derive(Debug, Clone)]
+pub struct NewBusinessUnit {
+    pub name: String,
+    pub region: String,
+    pub currency: String,
+    pub timezone: String,
+    pub vat_rate_bp: i64,
+    pub vat_mode: String,
+    pub default_contract_length: i64,
+    pub order_number_prefix: String,
+    pub settings: Settings,
+}
+
+/// The changeable fields of a business unit; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct BusinessUnitChanges {
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub vat_rate_bp: Option<i64>,
+    pub vat_mode: Option<String>,
+    pub default_contract_length: Option<i64>,
+    pub order_number_prefix: Option<String>,
+    pub settings: Option<Settings>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiKey {
+    pub key_id: String,
+    pub organization_id: String,
+    pub name: String,
+    #[sqlx(rename = "permissions")]
+    pub permissions_json: String,
+    #[sqlx(rename = "business_unit_ids")]
+    pub business_unit_ids_json: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub usage_count: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl ApiKey {
+    pub fn permissions(&self) -> Vec<String> {
+        serde_json::from_str(&self.permissions_json).unwrap_or_default()
+    }
+
+    /// `None` means every business unit of the organization.
+    pub fn business_unit_ids(&self) -> Option<Vec<String>> {
+        self.business_unit_ids_json.as_deref().map(|j| serde_json::from_str(j).unwrap_or_default())
+    }
+
+    pub fn may_use(&self, tenant_id: &str) -> bool {
+        self.business_unit_ids().is_none_or(|ids| ids.iter().any(|id| id == tenant_id))
+    }
+
+    pub fn is_usable_at(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| at > now)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub business_unit_ids: Option<Vec<String>>,
+    pub expires_at: Option<i64>,
+    pub created_by: Option<String>,
+}
+
+/// A key as created: the record and its secret, which exists nowhere else.
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    pub secret: String,
+}
+
+const ORG_COLUMNS: &str = "organization_id, name, tier, created_at, updated_at";
+const BU_COLUMNS: &str = "tenant_id, organization_id, name, region, currency, timezone, vat_rate_bp, vat_mode, default_contract_length, order_number_prefix, settings, created_at, updated_at";
+const KEY_COLUMNS: &str = "key_id, organization_id, name, permissions, business_unit_ids, created_by, created_at, last_used_at, usage_count, expires_at, revoked_at";
+
+pub struct Bootstrapped {
+    pub organization: Organization,
+    pub business_unit: BusinessUnit,
+    pub admin_key: CreatedApiKey,
+}
+
+/// Creates an organization with one business unit and an admin key (`*`), atomically.
+pub async fn bootstrap_organization(
+    db: &Db,
+    org_name: &str,
+    tier: &str,
+    unit: NewBusinessUnit,
+    region: &str,
+) -> Result<Bootstrapped> {
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let organization_id = IdKind::Organization.generate();
+    tx.execute(
+        "INSERT INTO organizations (organization_id, name, tier, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+        args![&organization_id, org_name, tier, now],
+    )
+    .await?;
+    let business_unit = insert_business_unit(&mut tx, &organization_id, unit, now).await?;
+    let admin_key = insert_api_key(
+        &mut tx,
+        &organization_id,
+        &business_unit.tenant_id,
+        region,
+        NewApiKey {
+            name: "Admin key".into(),
+            permissions: vec!["*".into()],
+            business_unit_ids: None,
+            expires_at: None,
+            created_by: None,
+        },
+        now,
+    )
+    .await?;
+    let organization = tx
+        .fetch_one(format!("SELECT {ORG_COLUMNS} FROM organizations WHERE organization_id = $1"), args![&organization_id])
+        .await?;
+    tx.commit().await?;
+    Ok(Bootstrapped { organization, business_unit, admin_key })
+}
+
+pub async fn count_organizations(db: &Db) -> Result<i64> {
+    #[derive(sqlx::FromRow)]
+    struct Count {
+        n: i64,
+    }
+    let row: Option<Count> = db.fetch_optional("SELECT COUNT(*) AS n FROM organizations", vec![]).await?;
+    Ok(row.map(|c| c.n).unwrap_or(0))
+}
+
+pub async fn get_organization(db: &Db, organization_id: &str) -> Result<Option<Organization>> {
+    db.fetch_optional(
+        format!("SELECT {ORG_COLUMNS} FROM organizations WHERE organization_id = $1"),
+        args![organization_id],
+    )
+    .await
+}
+
+pub async fn create_business_unit(db: &Db, organization_id: &str, unit: NewBusinessUnit) -> Result<BusinessUnit> {
+    let mut tx = db.begin().await?;
+    if get_organization_in(&mut tx, organization_id).await?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    let created = insert_business_unit(&mut tx, organization_id, unit, now_micros()).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+async fn get_organization_in(tx: &mut Tx, organization_id: &str) -> Result<Option<Organization>> {
+    tx.fetch_optional(
+        format!("SELECT {ORG_COLUMNS} FROM organizations WHERE organization_id = $1"),
+        args![organization_id],
+    )
+    .await
+}
+
+async fn insert_business_unit(tx: &mut Tx, organization_id: &str, unit: NewBusinessUnit, now: i64) -> Result<BusinessUnit> {
+    let tenant_id = IdKind::BusinessUnit.generate();
+    tx.execute(
+        "INSERT INTO business_units (tenant_id, organization_id, name, region, currency, timezone, vat_rate_bp, vat_mode, default_contract_length, order_number_prefix, settings, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+        args![
+            &tenant_id,
+            organization_id,
+            unit.name,
+            unit.region,
+            unit.currency,
+            unit.timezone,
+            unit.vat_rate_bp,
+            unit.vat_mode,
+            unit.default_contract_length,
+            unit.order_number_prefix,
+            serde_json::to_string(&unit.settings)?,
+            now
+        ],
+    )
+    .await?;
+    let created: BusinessUnit = tx
+        .fetch_one(format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1"), args![&tenant_id])
+        .await?;
+    Ok(created)
+}
+
+/// The business unit `tenant_id` in `region`; units of other regions do not exist here.
+pub async fn get_business_unit(db: &Db, tenant_id: &str, region: &str) -> Result<Option<BusinessUnit>> {
+    db.fetch_optional(
+        format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1 AND region = $2"),
+        args![tenant_id, region],
+    )
+    .await
+}
+
+pub async fn list_business_units(db: &Db, organization_id: &str) -> Result<Vec<BusinessUnit>> {
+    db.fetch_all(
+        format!("SELECT {BU_COLUMNS} FROM business_units WHERE organization_id = $1 ORDER BY tenant_id"),
+        args![organization_id],
+    )
+    .await
+}
+
+/// Applies `changes` and records `business_unit.updated` with `to_event` of the result.
+pub async fn update_business_unit(
+    db: &Db,
+    tenant_id: &str,
+    changes: BusinessUnitChanges,
+    to_event: impl FnOnce(&BusinessUnit) -> serde_json::Value,
+) -> Result<BusinessUnit> {
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let settings = changes.settings.map(|s| serde_json::to_string(&s)).transpose()?;
+    let touched = tx
+        .execute(
+            "UPDATE business_units SET name = COALESCE($2, name), timezone = COALESCE($3, timezone), \
+             vat_rate_bp = COALESCE($4, vat_rate_bp), vat_mode = COALESCE($5, vat_mode), \
+             default_contract_length = COALESCE($6, default_contract_length), \
+             order_number_prefix = COALESCE($7, order_number_prefix), settings = COALESCE($8, settings), \
+             updated_at = $9 WHERE tenant_id = $1",
+            args![
+                tenant_id,
+                changes.name,
+                changes.timezone,
+                changes.vat_rate_bp,
+                changes.vat_mode,
+                changes.default_contract_length,
+                changes.order_number_prefix,
+                settings,
+                now
+            ],
+        )
+        .await?;
+    if touched == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let updated: BusinessUnit = tx
+        .fetch_one(format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1"), args![tenant_id])
+        .await?;
+    events::record(
+        &mut tx,
+        NewEvent {
+            tenant_id,
+            event_type: "business_unit.updated",
+            resource_type: "business_unit",
+            resource_id: tenant_id,
+            data: to_event(&updated),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+async fn insert_api_key(
+    tx: &mut Tx,
+    organization_id: &str,
+    event_tenant: &str,
+    region: &str,
+    new: NewApiKey,
+    now: i64,
+) -> Result<CreatedApiKey> {
+    let secret = api_key::generate_secret(region)
+        .map_err(|e| StoreError::Config(format!("no randomness available: {e}")))?;
+    let key_id = IdKind::ApiKey.generate();
+    tx.execute(
+        "INSERT INTO api_keys (key_id, organization_id, name, secret_hash, permissions, business_unit_ids, created_by, created_at, usage_count, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)",
+        args![
+            &key_id,
+            organization_id,
+            new.name,
+            api_key::hash_secret(&secret),
+            serde_json::to_string(&new.permissions)?,
+            new.business_unit_ids.as_ref().map(serde_json::to_string).transpose()?,
+            new.created_by,
+            now,
+            new.expires_at
+        ],
+    )
+    .await?;
+    let key: ApiKey = tx
+        .fetch_one(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1"), args![&key_id])
+        .await?;
+    events::record(
+        tx,
+        NewEvent {
+            tenant_id: event_tenant,
+            event_type: "api_key.created",
+            resource_type: "api_key",
+            resource_id: &key_id,
+            data: serde_json::json!({ "keyId": key.key_id, "name": key.name, "permissions": key.permissions() }),
+        },
+    )
+    .await?;
+    Ok(CreatedApiKey { key, secret })
+}
+
+/// Creates a key for `organization_id`. `event_tenant` is the business unit whose event log
+/// records the creation.
+pub async fn create_api_key(
+    db: &Db,
+    organization_id: &str,
+    event_tenant: &str,
+    region: &str,
+    new: NewApiKey,
+) -> Result<CreatedApiKey> {
+    let mut tx = db.begin().await?;
+    let created = insert_api_key(&mut tx, organization_id, event_tenant, region, new, now_micros()).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Keys of an organization, newest first, after the key `start_after` when given.
+pub async fn list_api_keys(db: &Db, organization_id: &str, start_after: Option<&str>, limit: i64) -> Result<Vec<ApiKey>> {
+    match start_after {
+        None => {
+            db.fetch_all(
+                format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 ORDER BY created_at DESC, key_id DESC LIMIT $2"),
+                args![organization_id, limit],
+            )
+            .await
+        }
+        Some(cursor) => {
+            db.fetch_all(
+                format!(
+                    "SELECT {KEY_COLUMNS} FROM api_keys k WHERE organization_id = $1 AND EXISTS (SELECT 1 FROM api_keys c WHERE c.organization_id = $1 AND c.key_id = $2 \
+                     AND (k.created_at < c.created_at OR (k.created_at = c.created_at AND k.key_id < c.key_id))) ORDER BY created_at DESC, key_id DESC LIMIT $3"
+                ),
+                args![organization_id, cursor, limit],
+            )
+            .await
+        }
+    }
+}
+
+pub async fn get_api_key(db: &Db, organization_id: &str, key_id: &str) -> Result<Option<ApiKey>> {
+    db.fetch_optional(
+        format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 AND key_id = $2"),
+        args![organization_id, key_id],
+    )
+    .await
+}
+
+/// Revokes a key; revoking a revoked key changes nothing and returns it as it is.
+pub async fn revoke_api_key(db: &Db, organization_id: &str, event_tenant: &str, key_id: &str) -> Result<ApiKey> {
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let touched = tx
+        .execute(
+            "UPDATE api_keys SET revoked_at = $3 WHERE organization_id = $1 AND key_id = $2 AND revoked_at IS NULL",
+            args![organization_id, key_id, now],
+        )
+        .await?;
+    let key: Option<ApiKey> = tx
+        .fetch_optional(
+            format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 AND key_id = $2"),
+            args![organization_id, key_id],
+        )
+        .await?;
+    let key = key.ok_or(StoreError::NotFound)?;
+    if touched > 0 {
+        events::record(
+            &mut tx,
+            NewEvent {
+                tenant_id: event_tenant,
+                event_type: "api_key.revoked",
+                resource_type: "api_key",
+                resource_id: key_id,
+                data: serde_json::json!({ "keyId": key.key_id, "name": key.name }),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(key)
+}
+
+/// The key whose secret is `secret`, with its organization. Looked up by hash; the hashes are
+/// compared again in constant time.
+pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<(ApiKey, Organization)>> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        #[sqlx(flatten)]
+        key: ApiKey,
+        secret_hash: String,
+    }
+    let hash = api_key::hash_secret(secret);
+    let found: Option<Found> = db
+        .fetch_optional(format!("SELECT {KEY_COLUMNS}, secret_hash FROM api_keys WHERE secret_hash = $1"), args![&hash])
+        .await?;
+    let Some(found) = found.filter(|f| api_key::hashes_equal(&f.secret_hash, &hash)) else {
+        return Ok(None);
+    };
+    let organization = get_organization(db, &found.key.organization_id).await?.ok_or(StoreError::NotFound)?;
+    Ok(Some((found.key, organization)))
+}
+
+/// Counts one use of a key.
+pub async fn record_key_use(db: &Db, key_id: &str) -> Result<()> {
+    db.execute(
+        "UPDATE api_keys SET usage_count = usage_count + 1, last_used_at = $2 WHERE key_id = $1",
+        args![key_id, now_micros()],
+    )
+    .await?;
+    Ok(())
+}
