@@ -44,11 +44,11 @@ pub async fn claim(db: &Db, tenant_id: &str, key: &str, request_hash: &str) -> R
         let expired = s.created_at < now - RETENTION_MICROS;
         let abandoned = s.state == "in_flight" && s.created_at < now - STALE_CLAIM_MICROS;
         if !expired && !abandoned {
-            if s.request_hash != request_hash {
-                return Ok(Claim::DifferentRequest);
-            }
             if s.state == "in_flight" {
                 return Ok(Claim::InFlight);
+            }
+            if s.request_hash != request_hash {
+                return Ok(Claim::DifferentRequest);
             }
             return Ok(Claim::Replay {
                 status: s.status_code.and_then(|c| u16::try_from(c).ok()).unwrap_or(200),

@@ -76,3 +76,64 @@ pub async fn run(db: &Db) -> Result<usize> {
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
 }
+
+/// The shape of a migrated schema, for comparing the two dialects: tables with their columns,
+/// and indexes with their table, columns and uniqueness (primary keys excluded).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SchemaShape {
+    pub columns: std::collections::BTreeSet<(String, String)>,
+    pub indexes: std::collections::BTreeSet<(String, String, String, bool)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ColumnRow {
+    table_name: String,
+    column_name: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct IndexRow {
+    index_name: String,
+    table_name: String,
+    definition: String,
+}
+
+/// Reads the schema's shape from the database's own catalog. The catalogs differ by dialect;
+/// this is the one place that knows both.
+pub async fn schema_shape(db: &Db) -> Result<SchemaShape> {
+    let (columns_sql, indexes_sql) = match db.dialect() {
+        Dialect::Sqlite => (
+            "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",
+            "SELECT m.name AS index_name, m.tbl_name AS table_name, \
+             (CASE WHEN i.\"unique\" = 1 THEN 'unique:' ELSE '' END) || (SELECT group_concat(name, ',') FROM (SELECT c.name FROM pragma_index_info(m.name) c ORDER BY c.seqno)) AS definition \
+             FROM sqlite_master m JOIN pragma_index_list(m.tbl_name) i ON i.name = m.name \
+             WHERE m.type = 'index' AND m.sql IS NOT NULL",
+        ),
+        Dialect::Postgres => (
+            "SELECT table_name::text AS table_name, column_name::text AS column_name FROM information_schema.columns WHERE table_schema = current_schema()",
+            "SELECT indexname::text AS index_name, tablename::text AS table_name, indexdef::text AS definition FROM pg_indexes \
+             WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey'",
+        ),
+    };
+    let columns: Vec<ColumnRow> = db.fetch_all(columns_sql, vec![]).await?;
+    let indexes: Vec<IndexRow> = db.fetch_all(indexes_sql, vec![]).await?;
+    let mut shape = SchemaShape::default();
+    shape.columns = columns.into_iter().map(|c| (c.table_name, c.column_name)).collect();
+    for index in indexes {
+        let (unique, columns) = match db.dialect() {
+            Dialect::Sqlite => match index.definition.strip_prefix("unique:") {
+                Some(rest) => (true, rest.to_string()),
+                None => (false, index.definition.clone()),
+            },
+            Dialect::Postgres => {
+                let unique = index.definition.starts_with("CREATE UNIQUE");
+                let inner = index.definition.rsplit_once('(').map(|(_, r)| r.trim_end_matches(')')).unwrap_or("");
+                let columns: Vec<&str> = inner.split(',').map(|c| c.trim().trim_matches('"')).collect();
+                (unique, columns.join(","))
+            }
+        };
+        shape.indexes.insert((index.index_name, index.table_name, columns, unique));
+    }
+    Ok(shape)
+}
