@@ -19,7 +19,11 @@ pub struct Detail {
 
 impl Detail {
     pub fn new(path: impl Into<String>, code: &str, message: impl Into<String>) -> Detail {
-        Detail { path: path.into(), message: message.into(), code: code.to_string() }
+        Detail {
+            path: path.into(),
+            message: message.into(),
+            code: code.to_string(),
+        }
     }
 }
 
@@ -47,7 +51,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), details: Vec::new(), retry_after_secs: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after_secs: None,
+        }
     }
 
     pub fn validation(details: Vec<Detail>) -> ApiError {
@@ -56,7 +66,10 @@ impl ApiError {
             [one] => format!("{}: {}", one.path, one.message),
             _ => format!("{} fields are invalid", details.len()),
         };
-        ApiError { details, ..ApiError::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message) }
+        ApiError {
+            details,
+            ..ApiError::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", message)
+        }
     }
 
     pub fn field(path: &str, code: &str, message: impl Into<String>) -> ApiError {
@@ -64,11 +77,19 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "NOT_FOUND", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("{what} not found"),
+        )
     }
 
     pub fn internal() -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "An unexpected error occurred")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "An unexpected error occurred",
+        )
     }
 
     pub fn auth_required() -> ApiError {
@@ -80,7 +101,11 @@ impl ApiError {
     }
 
     pub fn invalid_token() -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_TOKEN", "The API key is unknown, revoked or expired")
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_TOKEN",
+            "The API key is unknown, revoked or expired",
+        )
     }
 
     pub fn no_tenant_access() -> ApiError {
@@ -101,8 +126,16 @@ impl ApiError {
 
     pub fn payload_too_large(limit: usize) -> ApiError {
         ApiError {
-            details: vec![Detail::new("", "too_large", format!("the body exceeds {limit} bytes"))],
-            ..ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", format!("Request bodies are limited to {limit} bytes"))
+            details: vec![Detail::new(
+                "",
+                "too_large",
+                format!("the body exceeds {limit} bytes"),
+            )],
+            ..ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                format!("Request bodies are limited to {limit} bytes"),
+            )
         }
     }
 }
@@ -111,14 +144,24 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found("Resource"),
-            StoreError::UnknownCursor => {
-                ApiError::field("startAfter", "invalid_value", "the cursor does not name an item of this list")
+            StoreError::UnknownCursor => ApiError::field(
+                "startAfter",
+                "invalid_value",
+                "the cursor does not name an item of this list",
+            ),
+            StoreError::Refused { code, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, code, message)
             }
-            StoreError::Refused { code, message } => ApiError::new(StatusCode::BAD_REQUEST, code, message),
-            StoreError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            StoreError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
             StoreError::Unique(constraint) => {
                 tracing::warn!(%constraint, "uniqueness conflict reached the API");
-                ApiError::new(StatusCode::CONFLICT, "CONFLICT", "The change conflicts with existing data; retry it")
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "CONFLICT",
+                    "The change conflicts with existing data; retry it",
+                )
             }
             other => {
                 tracing::error!(error = %other, "store failure");
@@ -130,12 +173,25 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorObject { code: self.code.to_string(), message: self.message, details: self.details } };
-        let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":{\"code\":\"INTERNAL_ERROR\",\"message\":\"\",\"details\":[]}}".to_vec());
+        let body = ErrorBody {
+            error: ErrorObject {
+                code: self.code.to_string(),
+                message: self.message,
+                details: self.details,
+            },
+        };
+        let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| {
+            b"{\"error\":{\"code\":\"INTERNAL_ERROR\",\"message\":\"\",\"details\":[]}}".to_vec()
+        });
         let mut response = (self.status, bytes).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         if let Some(secs) = self.retry_after_secs {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

@@ -20,19 +20,34 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         // The pipeline has already enforced the size limit and buffered the body.
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::payload_too_large(crate::pipeline::JSON_LIMIT))?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::payload_too_large(crate::pipeline::JSON_LIMIT))?;
         parse_json(&bytes).map(JsonBody)
     }
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::field("", "required", "the request needs a JSON body"));
+        return Err(ApiError::field(
+            "",
+            "required",
+            "the request needs a JSON body",
+        ));
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::field("", "invalid_json", format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::field(
+            "",
+            "invalid_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
     if !value.is_object() {
-        return Err(ApiError::field("", "invalid_type", "the body must be a JSON object"));
+        return Err(ApiError::field(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let mut path: Vec<String> = e
@@ -47,13 +62,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .collect();
         let message = e.inner().to_string();
         // serde reports a missing field at its parent; name the field itself.
-        let code = if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+        let code = if let Some(field) = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
             path.push(field.to_string());
             "required"
         } else {
             "invalid_type"
         };
-        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
         ApiError::field(&path.join("."), code, message)
     })
 }
@@ -65,9 +87,12 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(map) = axum::extract::Query::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::field("", "invalid_value", "the query string is malformed"))?;
+        let axum::extract::Query(map) =
+            axum::extract::Query::<HashMap<String, String>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| {
+                    ApiError::field("", "invalid_value", "the query string is malformed")
+                })?;
         Ok(QueryParams(map))
     }
 }
@@ -96,11 +121,20 @@ impl Problems {
     }
 
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
     }
 
     /// A required, non-empty string of at most `max` characters.
-    pub fn required_text(&mut self, path: &str, value: Option<String>, max: usize) -> Option<String> {
+    pub fn required_text(
+        &mut self,
+        path: &str,
+        value: Option<String>,
+        max: usize,
+    ) -> Option<String> {
         match value {
             None => {
                 self.add(path, "required", "is required");
@@ -118,7 +152,11 @@ impl Problems {
             self.add(path, "invalid_value", "must not be empty");
             None
         } else if trimmed.chars().count() > max {
-            self.add(path, "too_long", format!("must be at most {max} characters"));
+            self.add(
+                path,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
             None
         } else {
             Some(trimmed.to_string())
@@ -143,9 +181,15 @@ impl Problems {
             self.add(path, "too_long", "at most 50 images");
         }
         for (i, url) in list.iter().enumerate() {
-            let ok = (url.starts_with("https://") || url.starts_with("http://")) && url.len() <= 2048 && !url.contains(char::is_whitespace);
+            let ok = (url.starts_with("https://") || url.starts_with("http://"))
+                && url.len() <= 2048
+                && !url.contains(char::is_whitespace);
             if !ok {
-                self.add(format!("{path}.{i}"), "invalid_value", "must be an http(s) URL");
+                self.add(
+                    format!("{path}.{i}"),
+                    "invalid_value",
+                    "must be an http(s) URL",
+                );
             }
         }
         Some(list)
@@ -162,7 +206,12 @@ pub struct ListParams {
 
 impl ListParams {
     /// Reads `limit`, `startAfter`, `sortBy`, `sortDir`; `sortBy` must be one of `allowed`.
-    pub fn parse(query: &QueryParams, default_limit: i64, max_limit: i64, allowed: &[&str]) -> Result<ListParams, ApiError> {
+    pub fn parse(
+        query: &QueryParams,
+        default_limit: i64,
+        max_limit: i64,
+        allowed: &[&str],
+    ) -> Result<ListParams, ApiError> {
         let mut problems = Problems::new();
         let limit = match query.get("limit") {
             None => default_limit,
@@ -178,9 +227,15 @@ impl ListParams {
                 }
             },
         };
-        let sort_by = query.get("sortBy").unwrap_or_else(|| "createdAt".to_string());
+        let sort_by = query
+            .get("sortBy")
+            .unwrap_or_else(|| "createdAt".to_string());
         if !allowed.contains(&sort_by.as_str()) {
-            problems.add("sortBy", "invalid_value", format!("must be one of: {}", allowed.join(", ")));
+            problems.add(
+                "sortBy",
+                "invalid_value",
+                format!("must be one of: {}", allowed.join(", ")),
+            );
         }
         let descending = match query.get("sortDir").as_deref() {
             None | Some("desc") => true,
@@ -191,17 +246,31 @@ impl ListParams {
             }
         };
         problems.finish()?;
-        Ok(ListParams { limit, start_after: query.get("startAfter"), sort_by, descending })
+        Ok(ListParams {
+            limit,
+            start_after: query.get("startAfter"),
+            sort_by,
+            descending,
+        })
     }
 }
 
 /// One of a fixed set of values, or a validation problem.
-pub fn one_of(problems: &mut Problems, path: &str, value: Option<String>, allowed: &[&str]) -> Option<String> {
+pub fn one_of(
+    problems: &mut Problems,
+    path: &str,
+    value: Option<String>,
+    allowed: &[&str],
+) -> Option<String> {
     let v = value?;
     if allowed.contains(&v.as_str()) {
         Some(v)
     } else {
-        problems.add(path, "invalid_value", format!("must be one of: {}", allowed.join(", ")));
+        problems.add(
+            path,
+            "invalid_value",
+            format!("must be one of: {}", allowed.join(", ")),
+        );
         None
     }
 }

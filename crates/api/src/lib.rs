@@ -19,7 +19,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use flexportal_store::Db;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -61,7 +63,10 @@ impl MakeRequestId for NewRequestId {
 }
 
 fn uuid_like() -> String {
-    flexportal_domain::ids::IdKind::Message.generate().trim_start_matches("msg_").to_string()
+    flexportal_domain::ids::IdKind::Message
+        .generate()
+        .trim_start_matches("msg_")
+        .to_string()
 }
 
 /// The whole application: `/v1` behind the pipeline, plus health, metrics and docs.
@@ -75,7 +80,9 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("Route") })
         .with_state(state.clone())
         .layer(middleware::from_fn_with_state(state, observe))
-        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal().into_response()
+        }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
@@ -91,7 +98,12 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let mut response = next.run(request).await;
-    state.metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
     if let Ok(region) = HeaderValue::from_str(&state.region) {
         response.headers_mut().insert("flexportal-region", region);
     }

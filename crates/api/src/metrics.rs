@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
 
 #[derive(Default)]
 struct Series {
@@ -21,7 +23,9 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
         let mut series = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let s = series.entry((method.to_string(), route.to_string(), status)).or_default();
+        let s = series
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default();
         s.count += 1;
         s.sum_secs += secs;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -37,17 +41,37 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP flexportal_http_requests_total HTTP requests served.\n# TYPE flexportal_http_requests_total counter\n");
         for ((method, route, status), s) in series.iter() {
-            let _ = writeln!(out, "flexportal_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "flexportal_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
+                s.count
+            );
         }
         out.push_str("# HELP flexportal_http_request_duration_seconds Time to answer HTTP requests.\n# TYPE flexportal_http_request_duration_seconds histogram\n");
         for ((method, route, status), s) in series.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
             for (i, bound) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "flexportal_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}", s.buckets[i]);
+                let _ = writeln!(
+                    out,
+                    "flexportal_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
+                    s.buckets[i]
+                );
             }
-            let _ = writeln!(out, "flexportal_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
-            let _ = writeln!(out, "flexportal_http_request_duration_seconds_sum{{{labels}}} {}", s.sum_secs);
-            let _ = writeln!(out, "flexportal_http_request_duration_seconds_count{{{labels}}} {}", s.count);
+            let _ = writeln!(
+                out,
+                "flexportal_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "flexportal_http_request_duration_seconds_sum{{{labels}}} {}",
+                s.sum_secs
+            );
+            let _ = writeln!(
+                out,
+                "flexportal_http_request_duration_seconds_count{{{labels}}} {}",
+                s.count
+            );
         }
         out
     }

@@ -30,22 +30,46 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
     let components = api.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearerAuth",
-        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API key (pk_live_…)")).build()),
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("An API key (pk_live_…)"))
+                .build(),
+        ),
     );
     let error_ref = || Content::new(Some(Ref::from_schema_name("ErrorBody")));
     let _ = ErrorBody::schema();
     for item in api.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
-            op.security = Some(vec![SecurityRequirement::new("bearerAuth", Vec::<String>::new())]);
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            op.security = Some(vec![SecurityRequirement::new(
+                "bearerAuth",
+                Vec::<String>::new(),
+            )]);
             let params = op.parameters.get_or_insert_with(Vec::new);
             params.push(tenant_header().into());
             let responses = &mut op.responses.responses;
             let mut add = |status: &str, text: &str| {
                 responses.entry(status.to_string()).or_insert_with(|| {
-                    ResponseBuilder::new().description(text).content("application/json", error_ref()).build().into()
+                    ResponseBuilder::new()
+                        .description(text)
+                        .content("application/json", error_ref())
+                        .build()
+                        .into()
                 });
             };
-            add("400", "VALIDATION_ERROR or another refusal; `details` names each bad field");
+            add(
+                "400",
+                "VALIDATION_ERROR or another refusal; `details` names each bad field",
+            );
             add("401", "AUTH_REQUIRED or INVALID_TOKEN");
             add("403", "NO_TENANT_ACCESS or INSUFFICIENT_PERMISSIONS");
             add("413", "PAYLOAD_TOO_LARGE");

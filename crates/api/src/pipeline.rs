@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use flexportal_domain::permissions::{self, Required};
 use flexportal_domain::tier::Tier;
 use flexportal_domain::time::now_micros;
-use flexportal_store::tenancy::{self, ApiKey, BusinessUnit, Organization};
 use flexportal_store::idempotency::{self, Claim};
+use flexportal_store::tenancy::{self, ApiKey, BusinessUnit, Organization};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -53,12 +53,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Caller>().cloned().ok_or_else(ApiError::internal)
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(ApiError::internal)
     }
 }
 
 fn body_limit(path: Option<&str>) -> usize {
-    if path == Some("/v1/products/csv") { CSV_LIMIT } else { JSON_LIMIT }
+    if path == Some("/v1/products/csv") {
+        CSV_LIMIT
+    } else {
+        JSON_LIMIT
+    }
 }
 
 pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -71,7 +79,10 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "RATE_LIMITED",
-            format!("Too many requests; retry in {} s", decision.retry_after_secs),
+            format!(
+                "Too many requests; retry in {} s",
+                decision.retry_after_secs
+            ),
         );
         e.retry_after_secs = Some(decision.retry_after_secs);
         e.into_response()
@@ -85,15 +96,23 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
     response
 }
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Caller, Decision), ApiError> {
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Caller, Decision), ApiError> {
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(ApiError::auth_required)?;
-    let (key, organization) = tenancy::authenticate(&state.db, secret).await?.ok_or_else(ApiError::invalid_token)?;
+    let (key, organization) = tenancy::authenticate(&state.db, secret)
+        .await?
+        .ok_or_else(ApiError::invalid_token)?;
     if !key.is_usable_at(now_micros()) {
         return Err(ApiError::invalid_token());
     }
@@ -106,18 +125,37 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(Caller, 
     // Unknown, other-region, other-organization and not-allowed units all look the same.
     let business_unit = tenancy::get_business_unit(&state.db, tenant_id, &state.region)
         .await?
-        .filter(|bu| bu.organization_id == organization.organization_id && key.may_use(&bu.tenant_id))
+        .filter(|bu| {
+            bu.organization_id == organization.organization_id && key.may_use(&bu.tenant_id)
+        })
         .ok_or_else(ApiError::no_tenant_access)?;
     let tier = Tier::parse(&organization.tier).unwrap_or(Tier::Starter);
-    let decision = state.limiter.check(&organization.organization_id, tier.requests_per_minute(state.fair_use_per_minute));
+    let decision = state.limiter.check(
+        &organization.organization_id,
+        tier.requests_per_minute(state.fair_use_per_minute),
+    );
     let permissions = key.permissions();
-    Ok((Caller { key, permissions, organization, business_unit }, decision))
+    Ok((
+        Caller {
+            key,
+            permissions,
+            organization,
+            business_unit,
+        },
+        decision,
+    ))
 }
 
 fn rate_limit_headers(headers: &mut HeaderMap, d: &Decision, policy: &str) {
     let pairs = [
-        ("ratelimit-policy", format!("\"{policy}\";q={};w=60", d.limit)),
-        ("ratelimit", format!("\"{policy}\";r={};t={}", d.remaining, d.reset_secs)),
+        (
+            "ratelimit-policy",
+            format!("\"{policy}\";q={};w=60", d.limit),
+        ),
+        (
+            "ratelimit",
+            format!("\"{policy}\";r={};t={}", d.remaining, d.reset_secs),
+        ),
     ];
     for (name, value) in pairs {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -127,7 +165,12 @@ fn rate_limit_headers(headers: &mut HeaderMap, d: &Decision, policy: &str) {
 }
 
 async fn admitted(state: &AppState, caller: Caller, request: Request, next: Next) -> Response {
-    let limit = body_limit(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
+    let limit = body_limit(
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+    );
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -142,15 +185,28 @@ async fn admitted(state: &AppState, caller: Caller, request: Request, next: Next
         Err(_) => return ApiError::payload_too_large(limit).into_response(),
     };
     let idempotency_key = (parts.method == Method::POST)
-        .then(|| parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_string))
+        .then(|| {
+            parts
+                .headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
         .flatten();
     let tenant_id = caller.tenant_id().to_string();
     parts.extensions.insert(caller);
     let Some(key) = idempotency_key else {
-        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     };
     if key.is_empty() || key.len() > 255 {
-        return ApiError::field("Idempotency-Key", "invalid_value", "must be 1 to 255 characters").into_response();
+        return ApiError::field(
+            "Idempotency-Key",
+            "invalid_value",
+            "must be 1 to 255 characters",
+        )
+        .into_response();
     }
     let hash = request_hash(&parts, &bytes);
     match idempotency::claim(&state.db, &tenant_id, &key, &hash).await {
@@ -167,16 +223,25 @@ async fn admitted(state: &AppState, caller: Caller, request: Request, next: Next
             "A request with this Idempotency-Key is still being processed",
         )
         .into_response(),
-        Ok(Claim::Replay { status, content_type, body }) => {
-            let mut response = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+        Ok(Claim::Replay {
+            status,
+            content_type,
+            body,
+        }) => {
+            let mut response =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
             if let Ok(v) = HeaderValue::from_str(&content_type) {
                 response.headers_mut().insert(header::CONTENT_TYPE, v);
             }
-            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
             response
         }
         Ok(Claim::Claimed) => {
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
             settle(state, &tenant_id, &key, response).await
         }
     }
@@ -203,7 +268,16 @@ async fn settle(state: &AppState, tenant_id: &str, key: &str, response: Response
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/json")
         .to_string();
-    if let Err(e) = idempotency::complete(&state.db, tenant_id, key, status.as_u16(), &content_type, &bytes).await {
+    if let Err(e) = idempotency::complete(
+        &state.db,
+        tenant_id,
+        key,
+        status.as_u16(),
+        &content_type,
+        &bytes,
+    )
+    .await
+    {
         tracing::warn!(error = %e, "could not store an idempotent response");
     }
     Response::from_parts(parts, Body::from(bytes))
@@ -216,5 +290,9 @@ fn request_hash(parts: &Parts, body: &[u8]) -> String {
     hasher.update(parts.uri.path().as_bytes());
     hasher.update(b"\n");
     hasher.update(body);
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -31,7 +31,10 @@ pub struct InProcessLimiter {
 
 impl Default for InProcessLimiter {
     fn default() -> Self {
-        InProcessLimiter { started: Instant::now(), arrivals: Mutex::new(HashMap::new()) }
+        InProcessLimiter {
+            started: Instant::now(),
+            arrivals: Mutex::new(HashMap::new()),
+        }
     }
 }
 
@@ -42,7 +45,10 @@ impl InProcessLimiter {
         let per_minute = per_minute.max(1);
         let interval = WINDOW_NANOS / u64::from(per_minute);
         let window = interval * u64::from(per_minute);
-        let mut arrivals = self.arrivals.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut arrivals = self
+            .arrivals
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let tat = arrivals.get(key).copied().unwrap_or(now).max(now);
         let new_tat = tat + interval;
         if new_tat - now > window {

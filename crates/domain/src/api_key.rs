@@ -19,7 +19,11 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Compares two hashes without leaking the position of the first difference.
 pub fn hashes_equal(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn base62(bytes: &[u8]) -> String {

@@ -17,7 +17,10 @@ pub fn vat_rate_json(bp: i64) -> serde_json::Value {
 
 /// The order-number prefix: 1–5 upper-case letters or digits.
 pub fn is_valid_prefix(prefix: &str) -> bool {
-    (1..=5).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    (1..=5).contains(&prefix.len())
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 #[cfg(test)]

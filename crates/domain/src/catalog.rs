@@ -40,16 +40,32 @@ pub fn pricing_violations(tiers: &[PricingTier]) -> Vec<(usize, &'static str, St
     let mut seen = std::collections::HashSet::new();
     for (i, tier) in tiers.iter().enumerate() {
         if !CONTRACT_MONTHS.contains(&tier.contract_length) {
-            out.push((i, "contractLength", "must be between 1 and 120 months".to_string()));
+            out.push((
+                i,
+                "contractLength",
+                "must be between 1 and 120 months".to_string(),
+            ));
         } else if !seen.insert(tier.contract_length) {
-            out.push((i, "contractLength", format!("{} months is priced twice", tier.contract_length)));
+            out.push((
+                i,
+                "contractLength",
+                format!("{} months is priced twice", tier.contract_length),
+            ));
         }
         match tier.discount {
             Some(Discount::Percentage(p)) if !(0.0..=100.0).contains(&p) => {
-                out.push((i, "discount.value", "a percentage must be between 0 and 100".to_string()));
+                out.push((
+                    i,
+                    "discount.value",
+                    "a percentage must be between 0 and 100".to_string(),
+                ));
             }
             Some(Discount::Fixed(v)) if v > tier.monthly_price => {
-                out.push((i, "discount.value", "a fixed discount cannot exceed the monthly price".to_string()));
+                out.push((
+                    i,
+                    "discount.value",
+                    "a fixed discount cannot exceed the monthly price".to_string(),
+                ));
             }
             _ => {}
         }
@@ -100,7 +116,10 @@ mod tests {
         let mut t = tier(24, 12900);
         t.discount = Some(Discount::Fixed(500));
         let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, r#"{"contractLength":24,"monthlyPrice":12900,"discount":{"type":"fixed","value":500}}"#);
+        assert_eq!(
+            json,
+            r#"{"contractLength":24,"monthlyPrice":12900,"discount":{"type":"fixed","value":500}}"#
+        );
         assert_eq!(price_for(&[t.clone()], 24), Some(&t));
         assert_eq!(price_for(&[t], 12), None);
     }

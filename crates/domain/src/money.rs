@@ -63,7 +63,11 @@ pub fn minor_from_decimal_text(text: &str, exponent: u32) -> Result<i64, MoneyEr
         return Err(MoneyError::TooPrecise(exponent));
     }
     let scale = 10i64.pow(exponent);
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| MoneyError::TooLarge)? };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| MoneyError::TooLarge)?
+    };
     let mut frac_minor: i64 = 0;
     for (i, digit) in fraction.bytes().enumerate() {
         frac_minor += i64::from(digit - b'0') * 10i64.pow(exponent - 1 - i as u32);
@@ -104,12 +108,18 @@ mod tests {
     fn parses_major_units() {
         assert_eq!(minor_from_major(89.0, 2), Ok(8900));
         assert_eq!(minor_from_major(129.5, 2), Ok(12950));
-        assert_eq!(minor_from_major(0.1 + 0.2, 2), Err(MoneyError::TooPrecise(2)));
+        assert_eq!(
+            minor_from_major(0.1 + 0.2, 2),
+            Err(MoneyError::TooPrecise(2))
+        );
         assert_eq!(minor_from_major(1999.99, 2), Ok(199_999));
         assert_eq!(minor_from_major(5.0, 0), Ok(5));
         assert_eq!(minor_from_major(-1.0, 2), Err(MoneyError::Negative));
         assert_eq!(minor_from_decimal_text("12.345", 3), Ok(12345));
-        assert_eq!(minor_from_decimal_text("12,3", 2), Err(MoneyError::NotFinite));
+        assert_eq!(
+            minor_from_decimal_text("12,3", 2),
+            Err(MoneyError::NotFinite)
+        );
         assert_eq!(minor_from_decimal_text("", 2), Err(MoneyError::NotFinite));
     }
 

@@ -33,10 +33,16 @@ pub struct Required {
 
 impl Required {
     pub const fn read(resource: &'static str) -> Self {
-        Required { resource, access: Access::Read }
+        Required {
+            resource,
+            access: Access::Read,
+        }
     }
     pub const fn write(resource: &'static str) -> Self {
-        Required { resource, access: Access::Write }
+        Required {
+            resource,
+            access: Access::Write,
+        }
     }
 }
 

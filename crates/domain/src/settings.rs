@@ -143,8 +143,14 @@ impl Settings {
         money("settings.buyout.flatFee", self.buyout.flat_fee);
         money("settings.earlyReturn.flatFee", self.early_return.flat_fee);
         for (path, pct) in [
-            ("settings.buyout.listPricePercentage", self.buyout.list_price_percentage),
-            ("settings.earlyReturn.percentage", self.early_return.percentage),
+            (
+                "settings.buyout.listPricePercentage",
+                self.buyout.list_price_percentage,
+            ),
+            (
+                "settings.earlyReturn.percentage",
+                self.early_return.percentage,
+            ),
         ] {
             if !(0.0..=100.0).contains(&pct) {
                 out.push((path.to_string(), "must be between 0 and 100".to_string()));
@@ -160,16 +166,25 @@ impl Settings {
         for (i, field) in self.custom_fields.iter().enumerate() {
             let base = format!("settings.customFields.{i}");
             if field.id.trim().is_empty() || field.id.len() > 64 {
-                out.push((format!("{base}.id"), "must be 1 to 64 characters".to_string()));
+                out.push((
+                    format!("{base}.id"),
+                    "must be 1 to 64 characters".to_string(),
+                ));
             }
             if !seen.insert(field.id.as_str()) {
-                out.push((format!("{base}.id"), "is used by another custom field".to_string()));
+                out.push((
+                    format!("{base}.id"),
+                    "is used by another custom field".to_string(),
+                ));
             }
             if field.label.trim().is_empty() {
                 out.push((format!("{base}.label"), "must not be empty".to_string()));
             }
             if field.field_type == CustomFieldType::Select && field.options.is_empty() {
-                out.push((format!("{base}.options"), "a select field needs options".to_string()));
+                out.push((
+                    format!("{base}.options"),
+                    "a select field needs options".to_string(),
+                ));
             }
         }
         out
@@ -188,7 +203,8 @@ mod tests {
         let back: Settings = serde_json::from_value(json).unwrap();
         assert_eq!(back, Settings::default());
         assert!(serde_json::from_str::<Settings>(r#"{"billingstart":"immediate"}"#).is_err());
-        let partial: Settings = serde_json::from_str(r#"{"requireOrderConfirmation":true}"#).unwrap();
+        let partial: Settings =
+            serde_json::from_str(r#"{"requireOrderConfirmation":true}"#).unwrap();
         assert!(partial.require_order_confirmation);
         assert_eq!(partial.natural_idempotency_minutes, 10);
     }

@@ -39,8 +39,14 @@ mod tests {
 
     #[test]
     fn formats_with_milliseconds() {
-        assert_eq!(format_instant(1_736_937_000_000_000), "2025-01-15T10:30:00.000Z");
-        assert_eq!(format_instant(1_736_937_000_123_456), "2025-01-15T10:30:00.123Z");
+        assert_eq!(
+            format_instant(1_736_937_000_000_000),
+            "2025-01-15T10:30:00.000Z"
+        );
+        assert_eq!(
+            format_instant(1_736_937_000_123_456),
+            "2025-01-15T10:30:00.123Z"
+        );
     }
 
     #[test]
@@ -48,7 +54,10 @@ mod tests {
         let berlin = time_zone("Europe/Berlin");
         let at = parse_instant("2025-02-01", &berlin).unwrap();
         assert_eq!(format_instant(at), "2025-01-31T23:00:00.000Z");
-        assert_eq!(parse_instant("2025-01-15T10:30:00Z", &berlin), Some(1_736_937_000_000_000));
+        assert_eq!(
+            parse_instant("2025-01-15T10:30:00Z", &berlin),
+            Some(1_736_937_000_000_000)
+        );
         assert_eq!(parse_instant("yesterday", &berlin), None);
         assert!(is_time_zone("America/New_York"));
         assert!(!is_time_zone("Mars/Olympus"));

@@ -60,13 +60,22 @@ impl OrganizationSpec {
 /// Checks a spec's fields; the message names the flag at fault.
 pub fn validate_spec(spec: &OrganizationSpec) -> Result<(), String> {
     if !flexportal_domain::money::is_currency_code(&spec.currency) {
-        return Err(format!("--currency {:?} is not an ISO 4217 code such as EUR", spec.currency));
+        return Err(format!(
+            "--currency {:?} is not an ISO 4217 code such as EUR",
+            spec.currency
+        ));
     }
     if flexportal_domain::tier::Tier::parse(&spec.tier).is_none() {
-        return Err(format!("--tier {:?} must be starter, growth or enterprise", spec.tier));
+        return Err(format!(
+            "--tier {:?} must be starter, growth or enterprise",
+            spec.tier
+        ));
     }
     if !flexportal_domain::time::is_time_zone(&spec.timezone) {
-        return Err(format!("--timezone {:?} is not an IANA time zone", spec.timezone));
+        return Err(format!(
+            "--timezone {:?} is not an IANA time zone",
+            spec.timezone
+        ));
     }
     if spec.org_name.trim().is_empty() || spec.business_unit_name.trim().is_empty() {
         return Err("names must not be empty".into());
@@ -75,7 +84,14 @@ pub fn validate_spec(spec: &OrganizationSpec) -> Result<(), String> {
 }
 
 pub async fn bootstrap(db: &Db, spec: &OrganizationSpec) -> Result<Bootstrapped, StoreError> {
-    tenancy::bootstrap_organization(db, &spec.org_name, &spec.tier, spec.business_unit(), &spec.region).await
+    tenancy::bootstrap_organization(
+        db,
+        &spec.org_name,
+        &spec.tier,
+        spec.business_unit(),
+        &spec.region,
+    )
+    .await
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
@@ -85,7 +101,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = flexportal_api::app(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

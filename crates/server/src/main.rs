@@ -13,22 +13,46 @@ use flexportal_store::tenancy::{self, NewApiKey};
 use serde_json::json;
 
 #[derive(Parser)]
-#[command(name = "flexportal", version, about = "Subscription commerce for physical goods; FlexPortal v1 compatible.")]
+#[command(
+    name = "flexportal",
+    version,
+    about = "Subscription commerce for physical goods; FlexPortal v1 compatible."
+)]
 struct Cli {
     /// Database: sqlite://path (created if missing) or postgres://user@host/db.
-    #[arg(long, global = true, env = "FLEXPORTAL_DATABASE_URL", default_value = "sqlite://data/flexportal.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEXPORTAL_DATABASE_URL",
+        default_value = "sqlite://data/flexportal.db"
+    )]
     database_url: String,
     /// The region this deployment serves; business units of other regions are invisible.
     #[arg(long, global = true, env = "FLEXPORTAL_REGION", default_value = "eu")]
     region: String,
     /// Address to listen on (serve).
-    #[arg(long, global = true, env = "FLEXPORTAL_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEXPORTAL_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
     listen: String,
     /// Requests per minute for growth and enterprise organizations (fair-use ceiling).
-    #[arg(long, global = true, env = "FLEXPORTAL_FAIR_USE_PER_MINUTE", default_value_t = 6000)]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEXPORTAL_FAIR_USE_PER_MINUTE",
+        default_value_t = 6000
+    )]
     fair_use_per_minute: u32,
     /// Log format: pretty or json.
-    #[arg(long, global = true, env = "FLEXPORTAL_LOG_FORMAT", default_value = "pretty")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEXPORTAL_LOG_FORMAT",
+        default_value = "pretty"
+    )]
     log_format: String,
     #[command(subcommand)]
     command: Option<Command>,
@@ -132,7 +156,10 @@ enum UnitsCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -151,7 +178,9 @@ fn main() -> ExitCode {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FLEXPORTAL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -160,11 +189,16 @@ fn init_logging(format: &str) {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let db = open_database(&cli.database_url).await.map_err(|e| format!("cannot open {}: {e}", redact(&cli.database_url)))?;
+    let db = open_database(&cli.database_url)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", redact(&cli.database_url)))?;
     let result = match cli.command.as_ref().unwrap_or(&Command::Serve) {
         Command::Serve => serve(&cli, db.clone()).await,
         Command::Migrate => {
-            println!("database is at schema version {}", flexportal_store::migrate::latest_version());
+            println!(
+                "database is at schema version {}",
+                flexportal_store::migrate::latest_version()
+            );
             Ok(())
         }
         Command::Bootstrap(args) => {
@@ -200,24 +234,43 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 async fn serve(cli: &Cli, db: Db) -> Result<(), String> {
-    if tenancy::count_organizations(&db).await.map_err(|e| e.to_string())? == 0 {
-        let made = bootstrap(&db, &OrganizationSpec::new(&cli.region)).await.map_err(|e| e.to_string())?;
+    if tenancy::count_organizations(&db)
+        .await
+        .map_err(|e| e.to_string())?
+        == 0
+    {
+        let made = bootstrap(&db, &OrganizationSpec::new(&cli.region))
+            .await
+            .map_err(|e| e.to_string())?;
         print_welcome(&made, &cli.listen);
     }
-    let listener = tokio::net::TcpListener::bind(&cli.listen).await.map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
+    let listener = tokio::net::TcpListener::bind(&cli.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
     let mut state = AppState::new(db, cli.region.clone());
     state.fair_use_per_minute = cli.fair_use_per_minute;
     tracing::info!(listen = %cli.listen, region = %cli.region, "serving; docs at /docs");
-    flexportal_server::serve(state, listener, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    flexportal_server::serve(state, listener, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }
 
 fn print_welcome(made: &tenancy::Bootstrapped, listen: &str) {
-    println!("Created organization {} with business unit {}.", made.organization.organization_id, made.business_unit.tenant_id);
-    println!("Admin API key (shown once, store it now):\n\n  {}\n", made.admin_key.secret);
+    println!(
+        "Created organization {} with business unit {}.",
+        made.organization.organization_id, made.business_unit.tenant_id
+    );
+    println!(
+        "Admin API key (shown once, store it now):\n\n  {}\n",
+        made.admin_key.secret
+    );
     println!("Try it:\n\n  curl -s http://{listen}/v1/products \\");
-    println!("    -H 'Authorization: Bearer {}' \\", made.admin_key.secret);
+    println!(
+        "    -H 'Authorization: Bearer {}' \\",
+        made.admin_key.secret
+    );
     println!("    -H 'Tenant-ID: {}'\n", made.business_unit.tenant_id);
 }
 
@@ -244,22 +297,49 @@ async fn shutdown_signal() {
 }
 
 async fn first_unit(db: &Db, organization: &str) -> Result<String, String> {
-    let units = tenancy::list_business_units(db, organization).await.map_err(|e| e.to_string())?;
-    units.first().map(|u| u.tenant_id.clone()).ok_or_else(|| format!("organization {organization} does not exist"))
+    let units = tenancy::list_business_units(db, organization)
+        .await
+        .map_err(|e| e.to_string())?;
+    units
+        .first()
+        .map(|u| u.tenant_id.clone())
+        .ok_or_else(|| format!("organization {organization} does not exist"))
 }
 
 async fn keys(cli: &Cli, db: &Db, command: &KeysCommand) -> Result<(), String> {
     match command {
-        KeysCommand::Create { organization, name, permissions: perms, business_units, json } => {
+        KeysCommand::Create {
+            organization,
+            name,
+            permissions: perms,
+            business_units,
+            json,
+        } => {
             let event_tenant = first_unit(db, organization).await?;
-            let permissions: Vec<String> = perms.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+            let permissions: Vec<String> = perms
+                .split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect();
             if permissions.is_empty() || permissions.iter().any(|p| !permissions::is_valid(p)) {
-                return Err("--permissions must be * or a comma-separated list of <resource>:read|write|*".into());
+                return Err(
+                    "--permissions must be * or a comma-separated list of <resource>:read|write|*"
+                        .into(),
+                );
             }
-            let business_unit_ids = business_units.as_ref().map(|list| list.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>());
+            let business_unit_ids = business_units.as_ref().map(|list| {
+                list.split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect::<Vec<_>>()
+            });
             if let Some(ids) = &business_unit_ids {
-                let units = tenancy::list_business_units(db, organization).await.map_err(|e| e.to_string())?;
-                if let Some(bad) = ids.iter().find(|id| !units.iter().any(|u| &u.tenant_id == *id)) {
+                let units = tenancy::list_business_units(db, organization)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if let Some(bad) = ids
+                    .iter()
+                    .find(|id| !units.iter().any(|u| &u.tenant_id == *id))
+                {
                     return Err(format!("{bad} is not a business unit of {organization}"));
                 }
             }
@@ -268,21 +348,39 @@ async fn keys(cli: &Cli, db: &Db, command: &KeysCommand) -> Result<(), String> {
                 organization,
                 &event_tenant,
                 &cli.region,
-                NewApiKey { name: name.clone(), permissions, business_unit_ids, expires_at: None, created_by: None },
+                NewApiKey {
+                    name: name.clone(),
+                    permissions,
+                    business_unit_ids,
+                    expires_at: None,
+                    created_by: None,
+                },
             )
             .await
             .map_err(|e| e.to_string())?;
             if *json {
-                println!("{}", json!({ "keyId": created.key.key_id, "apiKey": created.secret }));
+                println!(
+                    "{}",
+                    json!({ "keyId": created.key.key_id, "apiKey": created.secret })
+                );
             } else {
-                println!("Created {} ({}). Secret, shown once:\n\n  {}\n", created.key.key_id, created.key.name, created.secret);
+                println!(
+                    "Created {} ({}). Secret, shown once:\n\n  {}\n",
+                    created.key.key_id, created.key.name, created.secret
+                );
             }
             Ok(())
         }
         KeysCommand::List { organization } => {
-            let keys = tenancy::list_api_keys(db, organization, None, 1000).await.map_err(|e| e.to_string())?;
+            let keys = tenancy::list_api_keys(db, organization, None, 1000)
+                .await
+                .map_err(|e| e.to_string())?;
             for k in keys {
-                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                let state = if k.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
                 println!(
                     "{}\t{}\t{}\t{}\tused {} times\tcreated {}",
                     k.key_id,
@@ -295,12 +393,19 @@ async fn keys(cli: &Cli, db: &Db, command: &KeysCommand) -> Result<(), String> {
             }
             Ok(())
         }
-        KeysCommand::Revoke { organization, key_id } => {
+        KeysCommand::Revoke {
+            organization,
+            key_id,
+        } => {
             let event_tenant = first_unit(db, organization).await?;
-            tenancy::revoke_api_key(db, organization, &event_tenant, key_id).await.map_err(|e| match e {
-                flexportal_store::StoreError::NotFound => format!("{key_id} is not a key of {organization}"),
-                other => other.to_string(),
-            })?;
+            tenancy::revoke_api_key(db, organization, &event_tenant, key_id)
+                .await
+                .map_err(|e| match e {
+                    flexportal_store::StoreError::NotFound => {
+                        format!("{key_id} is not a key of {organization}")
+                    }
+                    other => other.to_string(),
+                })?;
             println!("Revoked {key_id}.");
             Ok(())
         }
@@ -326,7 +431,8 @@ async fn units(cli: &Cli, db: &Db, command: &UnitsCommand) -> Result<(), String>
             spec.timezone = timezone.clone();
             validate_spec(&spec)?;
             let mut unit = spec.business_unit();
-            unit.vat_rate_bp = vat_rate_bp(*vat_rate).ok_or("--vat-rate must be 0 to 100 with at most two decimals")?;
+            unit.vat_rate_bp = vat_rate_bp(*vat_rate)
+                .ok_or("--vat-rate must be 0 to 100 with at most two decimals")?;
             if !VAT_MODES.contains(&vat_mode.as_str()) {
                 return Err("--vat-mode must be exclusive or inclusive".into());
             }
@@ -336,23 +442,41 @@ async fn units(cli: &Cli, db: &Db, command: &UnitsCommand) -> Result<(), String>
             }
             unit.default_contract_length = *default_contract_length;
             if !is_valid_prefix(order_number_prefix) {
-                return Err("--order-number-prefix must be 1 to 5 upper-case letters or digits".into());
+                return Err(
+                    "--order-number-prefix must be 1 to 5 upper-case letters or digits".into(),
+                );
             }
             unit.order_number_prefix = order_number_prefix.clone();
-            let created = tenancy::create_business_unit(db, organization, unit).await.map_err(|e| match e {
-                flexportal_store::StoreError::NotFound => format!("organization {organization} does not exist"),
-                other => other.to_string(),
-            })?;
+            let created = tenancy::create_business_unit(db, organization, unit)
+                .await
+                .map_err(|e| match e {
+                    flexportal_store::StoreError::NotFound => {
+                        format!("organization {organization} does not exist")
+                    }
+                    other => other.to_string(),
+                })?;
             if *json {
-                println!("{}", json!({ "tenantId": created.tenant_id, "organizationId": created.organization_id }));
+                println!(
+                    "{}",
+                    json!({ "tenantId": created.tenant_id, "organizationId": created.organization_id })
+                );
             } else {
-                println!("Created business unit {} ({}, {}).", created.tenant_id, created.name, created.currency);
+                println!(
+                    "Created business unit {} ({}, {}).",
+                    created.tenant_id, created.name, created.currency
+                );
             }
             Ok(())
         }
         UnitsCommand::List { organization } => {
-            for u in tenancy::list_business_units(db, organization).await.map_err(|e| e.to_string())? {
-                println!("{}\t{}\t{}\t{}\t{}", u.tenant_id, u.name, u.region, u.currency, u.timezone);
+            for u in tenancy::list_business_units(db, organization)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    u.tenant_id, u.name, u.region, u.currency, u.timezone
+                );
             }
             Ok(())
         }

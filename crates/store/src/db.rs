@@ -79,7 +79,10 @@ pub enum Dialect {
 pub enum Db {
     /// SQLite allows one writer at a time; a single writer connection makes writers queue in the
     /// pool instead of failing with SQLITE_BUSY, while readers use WAL snapshots in parallel.
-    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -90,7 +93,8 @@ pub enum Tx {
 
 /// Rows that decode from both backends.
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
 
 pub type Sql = Cow<'static, str>;
 
@@ -111,10 +115,14 @@ macro_rules! bind_all {
 
 macro_rules! run {
     (fetch_all, $exec:expr, $sql:expr, $args:expr) => {
-        bind_all!(sqlx::query_as(AssertSqlSafe($sql)), $args).fetch_all($exec).await
+        bind_all!(sqlx::query_as(AssertSqlSafe($sql)), $args)
+            .fetch_all($exec)
+            .await
     };
     (fetch_optional, $exec:expr, $sql:expr, $args:expr) => {
-        bind_all!(sqlx::query_as(AssertSqlSafe($sql)), $args).fetch_optional($exec).await
+        bind_all!(sqlx::query_as(AssertSqlSafe($sql)), $args)
+            .fetch_optional($exec)
+            .await
     };
     (execute, $exec:expr, $sql:expr, $args:expr) => {
         bind_all!(sqlx::query(AssertSqlSafe($sql)), $args)
@@ -136,7 +144,10 @@ impl Db {
                 .await?;
             return Ok(Db::Postgres(pool));
         }
-        let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        else {
             return Err(StoreError::Config(format!(
                 "unsupported database URL scheme in {url:?}: use sqlite:// or postgres://"
             )));
@@ -182,7 +193,11 @@ impl Db {
         })
     }
 
-    pub async fn fetch_all<T: Row>(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<T>, StoreError> {
+    pub async fn fetch_all<T: Row>(
+        &self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>, StoreError> {
         let sql = sql.into();
         Ok(match self {
             Db::Sqlite { reader, .. } => run!(fetch_all, reader, sql, args)?,
@@ -190,7 +205,11 @@ impl Db {
         })
     }
 
-    pub async fn fetch_optional<T: Row>(&self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<T>, StoreError> {
+    pub async fn fetch_optional<T: Row>(
+        &self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Option<T>, StoreError> {
         let sql = sql.into();
         Ok(match self {
             Db::Sqlite { reader, .. } => run!(fetch_optional, reader, sql, args)?,
@@ -214,7 +233,9 @@ impl Db {
             #[allow(dead_code)]
             one: i64,
         }
-        self.fetch_optional::<One>("SELECT 1 AS one", vec![]).await.is_ok()
+        self.fetch_optional::<One>("SELECT CAST(1 AS BIGINT) AS one", vec![])
+            .await
+            .is_ok()
     }
 
     pub async fn close(&self) {
@@ -236,7 +257,11 @@ impl Tx {
         }
     }
 
-    pub async fn fetch_all<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Vec<T>, StoreError> {
+    pub async fn fetch_all<T: Row>(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Vec<T>, StoreError> {
         let sql = sql.into();
         Ok(match self {
             Tx::Sqlite(tx) => run!(fetch_all, &mut **tx, sql, args)?,
@@ -244,7 +269,11 @@ impl Tx {
         })
     }
 
-    pub async fn fetch_optional<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<Option<T>, StoreError> {
+    pub async fn fetch_optional<T: Row>(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<Option<T>, StoreError> {
         let sql = sql.into();
         Ok(match self {
             Tx::Sqlite(tx) => run!(fetch_optional, &mut **tx, sql, args)?,
@@ -252,11 +281,21 @@ impl Tx {
         })
     }
 
-    pub async fn fetch_one<T: Row>(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<T, StoreError> {
-        self.fetch_optional(sql, args).await?.ok_or(StoreError::NotFound)
+    pub async fn fetch_one<T: Row>(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<T, StoreError> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
-    pub async fn execute(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> Result<u64, StoreError> {
+    pub async fn execute(
+        &mut self,
+        sql: impl Into<Sql>,
+        args: Vec<Arg>,
+    ) -> Result<u64, StoreError> {
         let sql = sql.into();
         Ok(match self {
             Tx::Sqlite(tx) => run!(execute, &mut **tx, sql, args)?,

@@ -70,7 +70,10 @@ pub async fn list(
         columns: "event_id, type, resource_type, resource_id, data, created_at",
         tenant_column: "tenant_id",
         id_column: "event_id",
-        sort: SortColumn { expr: "created_at", kind: SortKind::Int },
+        sort: SortColumn {
+            expr: "created_at",
+            kind: SortKind::Int,
+        },
         descending,
         filters: conditions,
         limit,

@@ -16,7 +16,11 @@ const STALE_CLAIM_MICROS: i64 = 5 * 60 * 1_000_000;
 pub enum Claim {
     /// The caller owns the key now and must `complete` or `release` it.
     Claimed,
-    Replay { status: u16, content_type: String, body: Vec<u8> },
+    Replay {
+        status: u16,
+        content_type: String,
+        body: Vec<u8>,
+    },
     DifferentRequest,
     InFlight,
 }
@@ -51,7 +55,10 @@ pub async fn claim(db: &Db, tenant_id: &str, key: &str, request_hash: &str) -> R
                 return Ok(Claim::DifferentRequest);
             }
             return Ok(Claim::Replay {
-                status: s.status_code.and_then(|c| u16::try_from(c).ok()).unwrap_or(200),
+                status: s
+                    .status_code
+                    .and_then(|c| u16::try_from(c).ok())
+                    .unwrap_or(200),
                 content_type: s.content_type.unwrap_or_else(|| "application/json".into()),
                 body: s.response_body.unwrap_or_default().into_bytes(),
             });
@@ -79,7 +86,14 @@ pub async fn claim(db: &Db, tenant_id: &str, key: &str, request_hash: &str) -> R
     }
 }
 
-pub async fn complete(db: &Db, tenant_id: &str, key: &str, status: u16, content_type: &str, body: &[u8]) -> Result<()> {
+pub async fn complete(
+    db: &Db,
+    tenant_id: &str,
+    key: &str,
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+) -> Result<()> {
     db.execute(
         "UPDATE idempotency_keys SET state = 'complete', status_code = $3, content_type = $4, response_body = $5 WHERE tenant_id = $1 AND idempotency_key = $2",
         args![tenant_id, key, i64::from(status), content_type, String::from_utf8_lossy(body).into_owned()],

@@ -29,7 +29,10 @@ pub struct Filter {
 
 impl Filter {
     pub fn new(sql: &'static str, value: impl Into<Arg>) -> Filter {
-        Filter { sql, value: value.into() }
+        Filter {
+            sql,
+            value: value.into(),
+        }
     }
 }
 
@@ -55,7 +58,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), has_more: self.has_more }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_more: self.has_more,
+        }
     }
 }
 
@@ -66,7 +72,10 @@ struct Sql {
 
 impl Sql {
     fn new(text: &str) -> Sql {
-        Sql { text: text.to_string(), args: Vec::new() }
+        Sql {
+            text: text.to_string(),
+            args: Vec::new(),
+        }
     }
     fn push(&mut self, text: &str) {
         self.text.push_str(text);
@@ -100,13 +109,20 @@ pub async fn fetch_page<T: Row>(db: &Db, tenant_id: &str, spec: &ListSpec) -> Re
         None => None,
         Some(id) => Some((cursor_value(db, tenant_id, spec, id).await?, id.clone())),
     };
-    let mut sql = Sql::new(&format!("SELECT {} FROM {} WHERE {} = ", spec.columns, spec.from, spec.tenant_column));
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM {} WHERE {} = ",
+        spec.columns, spec.from, spec.tenant_column
+    ));
     sql.bind(Arg::Text(tenant_id.to_string()));
     for filter in &spec.filters {
         sql.push(" AND ");
         sql.push_filter(filter.sql, filter.value.clone());
     }
-    let (cmp, dir) = if spec.descending { ("<", "DESC") } else { (">", "ASC") };
+    let (cmp, dir) = if spec.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
     if let Some((value, id)) = cursor {
         let (sort, id_col) = (spec.sort.expr, spec.id_column);
         sql.push(&format!(" AND ({sort} {cmp} "));
@@ -117,7 +133,10 @@ pub async fn fetch_page<T: Row>(db: &Db, tenant_id: &str, spec: &ListSpec) -> Re
         sql.bind(Arg::Text(id));
         sql.push("))");
     }
-    sql.push(&format!(" ORDER BY {} {dir}, {} {dir} LIMIT ", spec.sort.expr, spec.id_column));
+    sql.push(&format!(
+        " ORDER BY {} {dir}, {} {dir} LIMIT ",
+        spec.sort.expr, spec.id_column
+    ));
     sql.bind(Arg::Int(spec.limit + 1));
     let mut items: Vec<T> = db.fetch_all(sql.text, sql.args).await?;
     let has_more = items.len() as i64 > spec.limit;
@@ -132,8 +151,14 @@ async fn cursor_value(db: &Db, tenant_id: &str, spec: &ListSpec, id: &str) -> Re
     );
     let args = vec![Arg::Text(tenant_id.to_string()), Arg::Text(id.to_string())];
     let value = match spec.sort.kind {
-        SortKind::Text => db.fetch_optional::<TextValue>(text, args).await?.map(|r| Arg::Text(r.v)),
-        SortKind::Int => db.fetch_optional::<IntValue>(text, args).await?.map(|r| Arg::Int(r.v)),
+        SortKind::Text => db
+            .fetch_optional::<TextValue>(text, args)
+            .await?
+            .map(|r| Arg::Text(r.v)),
+        SortKind::Int => db
+            .fetch_optional::<IntValue>(text, args)
+            .await?
+            .map(|r| Arg::Int(r.v)),
     };
     value.ok_or(StoreError::UnknownCursor)
 }

@@ -52,7 +52,11 @@ pub async fn run(db: &Db) -> Result<usize> {
         let claimed = tx
             .execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-                crate::args![migration.version, migration.name, flexportal_domain::time::now_micros()],
+                crate::args![
+                    migration.version,
+                    migration.name,
+                    flexportal_domain::time::now_micros()
+                ],
             )
             .await;
         match claimed {
@@ -119,7 +123,10 @@ pub async fn schema_shape(db: &Db) -> Result<SchemaShape> {
     let columns: Vec<ColumnRow> = db.fetch_all(columns_sql, vec![]).await?;
     let indexes: Vec<IndexRow> = db.fetch_all(indexes_sql, vec![]).await?;
     let mut shape = SchemaShape::default();
-    shape.columns = columns.into_iter().map(|c| (c.table_name, c.column_name)).collect();
+    shape.columns = columns
+        .into_iter()
+        .map(|c| (c.table_name, c.column_name))
+        .collect();
     for index in indexes {
         let (unique, columns) = match db.dialect() {
             Dialect::Sqlite => match index.definition.strip_prefix("unique:") {
@@ -128,12 +135,21 @@ pub async fn schema_shape(db: &Db) -> Result<SchemaShape> {
             },
             Dialect::Postgres => {
                 let unique = index.definition.starts_with("CREATE UNIQUE");
-                let inner = index.definition.rsplit_once('(').map(|(_, r)| r.trim_end_matches(')')).unwrap_or("");
-                let columns: Vec<&str> = inner.split(',').map(|c| c.trim().trim_matches('"')).collect();
+                let inner = index
+                    .definition
+                    .rsplit_once('(')
+                    .map(|(_, r)| r.trim_end_matches(')'))
+                    .unwrap_or("");
+                let columns: Vec<&str> = inner
+                    .split(',')
+                    .map(|c| c.trim().trim_matches('"'))
+                    .collect();
                 (unique, columns.join(","))
             }
         };
-        shape.indexes.insert((index.index_name, index.table_name, columns, unique));
+        shape
+            .indexes
+            .insert((index.index_name, index.table_name, columns, unique));
     }
     Ok(shape)
 }

@@ -96,22 +96,35 @@ pub struct UpsertOutcome {
 pub type RenderProduct<'a> = &'a (dyn Fn(&Product, &[Variant]) -> serde_json::Value + Send + Sync);
 
 const PRODUCT_COLUMNS: &str = "tenant_id, product_id, product_sku, name, specification, category, brand, description, images, status, created_at, updated_at";
-const VARIANT_FROM: &str = "variants v JOIN products p ON p.tenant_id = v.tenant_id AND p.product_id = v.product_id";
+const VARIANT_FROM: &str =
+    "variants v JOIN products p ON p.tenant_id = v.tenant_id AND p.product_id = v.product_id";
 const VARIANT_COLUMNS: &str = "v.tenant_id, v.variant_id, v.product_id, p.product_sku, p.name AS product_name, v.variant_sku, v.variant_name, v.grade, v.condition, v.color_name, v.images, v.list_price, v.acquisition_cost, v.pricing, v.status, v.created_at, v.updated_at";
 
 /// Creates the product `changes.product_sku`, or updates it when it exists.
-pub async fn upsert(db: &Db, tenant_id: &str, changes: ProductChanges, render: RenderProduct<'_>) -> Result<UpsertOutcome> {
+pub async fn upsert(
+    db: &Db,
+    tenant_id: &str,
+    changes: ProductChanges,
+    render: RenderProduct<'_>,
+) -> Result<UpsertOutcome> {
     let mut tx = db.begin().await?;
     let outcome = upsert_in(&mut tx, tenant_id, changes, render).await?;
     tx.commit().await?;
     Ok(outcome)
 }
 
-async fn upsert_in(tx: &mut Tx, tenant_id: &str, changes: ProductChanges, render: RenderProduct<'_>) -> Result<UpsertOutcome> {
+async fn upsert_in(
+    tx: &mut Tx,
+    tenant_id: &str,
+    changes: ProductChanges,
+    render: RenderProduct<'_>,
+) -> Result<UpsertOutcome> {
     let sku = changes.product_sku.clone().unwrap_or_default();
     let existing: Option<Product> = tx
         .fetch_optional(
-            format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE tenant_id = $1 AND product_sku = $2"),
+            format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products WHERE tenant_id = $1 AND product_sku = $2"
+            ),
             args![tenant_id, &sku],
         )
         .await?;
@@ -136,9 +149,15 @@ async fn upsert_in(tx: &mut Tx, tenant_id: &str, changes: ProductChanges, render
                 ],
             )
             .await?;
-            let variants = apply_variants(tx, tenant_id, &product_id, changes.variants, now).await?;
+            let variants =
+                apply_variants(tx, tenant_id, &product_id, changes.variants, now).await?;
             record_product_event(tx, tenant_id, &product_id, "product.created", render).await?;
-            Ok(UpsertOutcome { product_id, product_sku: sku, created: true, variants })
+            Ok(UpsertOutcome {
+                product_id,
+                product_sku: sku,
+                created: true,
+                variants,
+            })
         }
     }
 }
@@ -152,8 +171,14 @@ pub async fn update(
     render: RenderProduct<'_>,
 ) -> Result<UpsertOutcome> {
     let mut tx = db.begin().await?;
-    let product = product_in(&mut tx, tenant_id, product_id).await?.ok_or(StoreError::NotFound)?;
-    if let Some(new_sku) = changes.product_sku.as_deref().filter(|s| *s != product.product_sku) {
+    let product = product_in(&mut tx, tenant_id, product_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if let Some(new_sku) = changes
+        .product_sku
+        .as_deref()
+        .filter(|s| *s != product.product_sku)
+    {
         let taken: Option<Product> = tx
             .fetch_optional(
                 format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE tenant_id = $1 AND product_sku = $2"),
@@ -199,8 +224,16 @@ async fn write_existing(
         ],
     )
     .await?;
-    let variants = apply_variants(tx, tenant_id, &product.product_id, changes.variants, now).await?;
-    record_product_event(tx, tenant_id, &product.product_id, "product.updated", render).await?;
+    let variants =
+        apply_variants(tx, tenant_id, &product.product_id, changes.variants, now).await?;
+    record_product_event(
+        tx,
+        tenant_id,
+        &product.product_id,
+        "product.updated",
+        render,
+    )
+    .await?;
     Ok(UpsertOutcome {
         product_sku: changes.product_sku.unwrap_or(product.product_sku),
         product_id: product.product_id,
@@ -244,14 +277,22 @@ async fn apply_variants(
         }
         // Renaming a variant's SKU onto another variant's SKU is a conflict too.
         if let (Some(v), Some(new_sku)) = (&existing, &change.variant_sku) {
-            if *new_sku != v.variant_sku && variant_in(tx, tenant_id, "v.variant_sku = $2", new_sku).await?.is_some() {
+            if *new_sku != v.variant_sku
+                && variant_in(tx, tenant_id, "v.variant_sku = $2", new_sku)
+                    .await?
+                    .is_some()
+            {
                 return Err(StoreError::Conflict {
                     code: "DUPLICATE_SKU",
                     message: format!("variant SKU {new_sku} belongs to another variant"),
                 });
             }
         }
-        let pricing = change.pricing.as_ref().map(serde_json::to_string).transpose()?;
+        let pricing = change
+            .pricing
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
         match existing {
             Some(v) => {
                 tx.execute(
@@ -307,9 +348,16 @@ async fn apply_variants(
     Ok(results)
 }
 
-async fn variant_in(tx: &mut Tx, tenant_id: &str, condition: &str, value: &str) -> Result<Option<Variant>> {
+async fn variant_in(
+    tx: &mut Tx,
+    tenant_id: &str,
+    condition: &str,
+    value: &str,
+) -> Result<Option<Variant>> {
     tx.fetch_optional(
-        format!("SELECT {VARIANT_COLUMNS} FROM {VARIANT_FROM} WHERE v.tenant_id = $1 AND {condition}"),
+        format!(
+            "SELECT {VARIANT_COLUMNS} FROM {VARIANT_FROM} WHERE v.tenant_id = $1 AND {condition}"
+        ),
         args![tenant_id, value],
     )
     .await
@@ -338,7 +386,9 @@ async fn record_product_event(
     event_type: &str,
     render: RenderProduct<'_>,
 ) -> Result<()> {
-    let product = product_in(tx, tenant_id, product_id).await?.ok_or(StoreError::NotFound)?;
+    let product = product_in(tx, tenant_id, product_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     let variants = variants_of_in(tx, tenant_id, product_id).await?;
     events::record(
         tx,
@@ -354,14 +404,22 @@ async fn record_product_event(
     Ok(())
 }
 
-pub async fn get(db: &Db, tenant_id: &str, product_id: &str) -> Result<Option<(Product, Vec<Variant>)>> {
+pub async fn get(
+    db: &Db,
+    tenant_id: &str,
+    product_id: &str,
+) -> Result<Option<(Product, Vec<Variant>)>> {
     let product: Option<Product> = db
         .fetch_optional(
-            format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE tenant_id = $1 AND product_id = $2"),
+            format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products WHERE tenant_id = $1 AND product_id = $2"
+            ),
             args![tenant_id, product_id],
         )
         .await?;
-    let Some(product) = product else { return Ok(None) };
+    let Some(product) = product else {
+        return Ok(None);
+    };
     let variants = db
         .fetch_all(
             format!("SELECT {VARIANT_COLUMNS} FROM {VARIANT_FROM} WHERE v.tenant_id = $1 AND v.product_id = $2 ORDER BY v.created_at, v.variant_id"),
@@ -372,7 +430,12 @@ pub async fn get(db: &Db, tenant_id: &str, product_id: &str) -> Result<Option<(P
 }
 
 /// Marks a product discontinued and all its variants inactive.
-pub async fn discontinue(db: &Db, tenant_id: &str, product_id: &str, render: RenderProduct<'_>) -> Result<Product> {
+pub async fn discontinue(
+    db: &Db,
+    tenant_id: &str,
+    product_id: &str,
+    render: RenderProduct<'_>,
+) -> Result<Product> {
     let now = now_micros();
     let mut tx = db.begin().await?;
     let touched = tx
@@ -389,8 +452,17 @@ pub async fn discontinue(db: &Db, tenant_id: &str, product_id: &str, render: Ren
         args![tenant_id, product_id, now],
     )
     .await?;
-    record_product_event(&mut tx, tenant_id, product_id, "product.discontinued", render).await?;
-    let product = product_in(&mut tx, tenant_id, product_id).await?.ok_or(StoreError::NotFound)?;
+    record_product_event(
+        &mut tx,
+        tenant_id,
+        product_id,
+        "product.discontinued",
+        render,
+    )
+    .await?;
+    let product = product_in(&mut tx, tenant_id, product_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     tx.commit().await?;
     Ok(product)
 }
@@ -413,7 +485,14 @@ pub async fn set_variant_status(
             args![tenant_id, variant_id, status, now_micros()],
         )
         .await?;
-        record_product_event(&mut tx, tenant_id, &variant.product_id, "product.updated", render).await?;
+        record_product_event(
+            &mut tx,
+            tenant_id,
+            &variant.product_id,
+            "product.updated",
+            render,
+        )
+        .await?;
     }
     let variant = variant_in(&mut tx, tenant_id, "v.variant_id = $2", variant_id)
         .await?
@@ -430,11 +509,41 @@ pub struct ProductFilters {
 }
 
 pub const PRODUCT_SORTS: &[(&str, SortColumn)] = &[
-    ("createdAt", SortColumn { expr: "created_at", kind: list::SortKind::Int }),
-    ("updatedAt", SortColumn { expr: "updated_at", kind: list::SortKind::Int }),
-    ("productName", SortColumn { expr: "name", kind: list::SortKind::Text }),
-    ("name", SortColumn { expr: "name", kind: list::SortKind::Text }),
-    ("productSku", SortColumn { expr: "product_sku", kind: list::SortKind::Text }),
+    (
+        "createdAt",
+        SortColumn {
+            expr: "created_at",
+            kind: list::SortKind::Int,
+        },
+    ),
+    (
+        "updatedAt",
+        SortColumn {
+            expr: "updated_at",
+            kind: list::SortKind::Int,
+        },
+    ),
+    (
+        "productName",
+        SortColumn {
+            expr: "name",
+            kind: list::SortKind::Text,
+        },
+    ),
+    (
+        "name",
+        SortColumn {
+            expr: "name",
+            kind: list::SortKind::Text,
+        },
+    ),
+    (
+        "productSku",
+        SortColumn {
+            expr: "product_sku",
+            kind: list::SortKind::Text,
+        },
+    ),
 ];
 
 pub struct ListedProduct {
@@ -475,8 +584,14 @@ pub async fn list(
     let page: Page<Product> = list::fetch_page(db, tenant_id, &spec).await?;
     let counts = variant_counts(db, tenant_id, &page.items).await?;
     Ok(page.map(|product| {
-        let variant_count = counts.iter().find(|c| c.product_id == product.product_id).map_or(0, |c| c.n);
-        ListedProduct { product, variant_count }
+        let variant_count = counts
+            .iter()
+            .find(|c| c.product_id == product.product_id)
+            .map_or(0, |c| c.n);
+        ListedProduct {
+            product,
+            variant_count,
+        }
     }))
 }
 
@@ -486,13 +601,21 @@ struct VariantCount {
     n: i64,
 }
 
-async fn variant_counts(db: &Db, tenant_id: &str, products: &[Product]) -> Result<Vec<VariantCount>> {
+async fn variant_counts(
+    db: &Db,
+    tenant_id: &str,
+    products: &[Product],
+) -> Result<Vec<VariantCount>> {
     if products.is_empty() {
         return Ok(Vec::new());
     }
     let placeholders: Vec<String> = (0..products.len()).map(|i| format!("${}", i + 2)).collect();
     let mut values = args![tenant_id];
-    values.extend(products.iter().map(|p| crate::Arg::Text(p.product_id.clone())));
+    values.extend(
+        products
+            .iter()
+            .map(|p| crate::Arg::Text(p.product_id.clone())),
+    );
     db.fetch_all(
         format!(
             "SELECT product_id, COUNT(*) AS n FROM variants WHERE tenant_id = $1 AND product_id IN ({}) GROUP BY product_id",
@@ -516,9 +639,27 @@ pub struct VariantFilters {
 }
 
 pub const VARIANT_SORTS: &[(&str, SortColumn)] = &[
-    ("createdAt", SortColumn { expr: "v.created_at", kind: list::SortKind::Int }),
-    ("updatedAt", SortColumn { expr: "v.updated_at", kind: list::SortKind::Int }),
-    ("variantSku", SortColumn { expr: "v.variant_sku", kind: list::SortKind::Text }),
+    (
+        "createdAt",
+        SortColumn {
+            expr: "v.created_at",
+            kind: list::SortKind::Int,
+        },
+    ),
+    (
+        "updatedAt",
+        SortColumn {
+            expr: "v.updated_at",
+            kind: list::SortKind::Int,
+        },
+    ),
+    (
+        "variantSku",
+        SortColumn {
+            expr: "v.variant_sku",
+            kind: list::SortKind::Text,
+        },
+    ),
 ];
 
 pub async fn list_variants(
@@ -553,7 +694,10 @@ pub async fn list_variants(
         // A range on the unique SKU index instead of LIKE, whose escaping and case rules differ
         // between the two databases.
         conditions.push(Filter::new("v.variant_sku >= {}", prefix.clone()));
-        conditions.push(Filter::new("v.variant_sku < {}", format!("{prefix}\u{10ffff}")));
+        conditions.push(Filter::new(
+            "v.variant_sku < {}",
+            format!("{prefix}\u{10ffff}"),
+        ));
     }
     let spec = ListSpec {
         from: VARIANT_FROM,
@@ -590,7 +734,8 @@ pub async fn import(
                 results.push(Ok(outcome));
             }
             Err(StoreError::Refused { code, message } | StoreError::Conflict { code, message }) => {
-                tx.execute("ROLLBACK TO SAVEPOINT import_row", vec![]).await?;
+                tx.execute("ROLLBACK TO SAVEPOINT import_row", vec![])
+                    .await?;
                 results.push(Err((code, message)));
             }
             Err(e) => return Err(e),

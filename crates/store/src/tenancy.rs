@@ -92,11 +92,14 @@ impl ApiKey {
 
     /// `None` means every business unit of the organization.
     pub fn business_unit_ids(&self) -> Option<Vec<String>> {
-        self.business_unit_ids_json.as_deref().map(|j| serde_json::from_str(j).unwrap_or_default())
+        self.business_unit_ids_json
+            .as_deref()
+            .map(|j| serde_json::from_str(j).unwrap_or_default())
     }
 
     pub fn may_use(&self, tenant_id: &str) -> bool {
-        self.business_unit_ids().is_none_or(|ids| ids.iter().any(|id| id == tenant_id))
+        self.business_unit_ids()
+            .is_none_or(|ids| ids.iter().any(|id| id == tenant_id))
     }
 
     pub fn is_usable_at(&self, now: i64) -> bool {
@@ -162,10 +165,17 @@ pub async fn bootstrap_organization(
     )
     .await?;
     let organization = tx
-        .fetch_one(format!("SELECT {ORG_COLUMNS} FROM organizations WHERE organization_id = $1"), args![&organization_id])
+        .fetch_one(
+            format!("SELECT {ORG_COLUMNS} FROM organizations WHERE organization_id = $1"),
+            args![&organization_id],
+        )
         .await?;
     tx.commit().await?;
-    Ok(Bootstrapped { organization, business_unit, admin_key })
+    Ok(Bootstrapped {
+        organization,
+        business_unit,
+        admin_key,
+    })
 }
 
 pub async fn count_organizations(db: &Db) -> Result<i64> {
@@ -173,7 +183,9 @@ pub async fn count_organizations(db: &Db) -> Result<i64> {
     struct Count {
         n: i64,
     }
-    let row: Option<Count> = db.fetch_optional("SELECT COUNT(*) AS n FROM organizations", vec![]).await?;
+    let row: Option<Count> = db
+        .fetch_optional("SELECT COUNT(*) AS n FROM organizations", vec![])
+        .await?;
     Ok(row.map(|c| c.n).unwrap_or(0))
 }
 
@@ -185,9 +197,16 @@ pub async fn get_organization(db: &Db, organization_id: &str) -> Result<Option<O
     .await
 }
 
-pub async fn create_business_unit(db: &Db, organization_id: &str, unit: NewBusinessUnit) -> Result<BusinessUnit> {
+pub async fn create_business_unit(
+    db: &Db,
+    organization_id: &str,
+    unit: NewBusinessUnit,
+) -> Result<BusinessUnit> {
     let mut tx = db.begin().await?;
-    if get_organization_in(&mut tx, organization_id).await?.is_none() {
+    if get_organization_in(&mut tx, organization_id)
+        .await?
+        .is_none()
+    {
         return Err(StoreError::NotFound);
     }
     let created = insert_business_unit(&mut tx, organization_id, unit, now_micros()).await?;
@@ -203,7 +222,12 @@ async fn get_organization_in(tx: &mut Tx, organization_id: &str) -> Result<Optio
     .await
 }
 
-async fn insert_business_unit(tx: &mut Tx, organization_id: &str, unit: NewBusinessUnit, now: i64) -> Result<BusinessUnit> {
+async fn insert_business_unit(
+    tx: &mut Tx,
+    organization_id: &str,
+    unit: NewBusinessUnit,
+    now: i64,
+) -> Result<BusinessUnit> {
     let tenant_id = IdKind::BusinessUnit.generate();
     tx.execute(
         "INSERT INTO business_units (tenant_id, organization_id, name, region, currency, timezone, vat_rate_bp, vat_mode, default_contract_length, order_number_prefix, settings, created_at, updated_at) \
@@ -225,13 +249,20 @@ async fn insert_business_unit(tx: &mut Tx, organization_id: &str, unit: NewBusin
     )
     .await?;
     let created: BusinessUnit = tx
-        .fetch_one(format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1"), args![&tenant_id])
+        .fetch_one(
+            format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1"),
+            args![&tenant_id],
+        )
         .await?;
     Ok(created)
 }
 
 /// The business unit `tenant_id` in `region`; units of other regions do not exist here.
-pub async fn get_business_unit(db: &Db, tenant_id: &str, region: &str) -> Result<Option<BusinessUnit>> {
+pub async fn get_business_unit(
+    db: &Db,
+    tenant_id: &str,
+    region: &str,
+) -> Result<Option<BusinessUnit>> {
     db.fetch_optional(
         format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1 AND region = $2"),
         args![tenant_id, region],
@@ -241,7 +272,9 @@ pub async fn get_business_unit(db: &Db, tenant_id: &str, region: &str) -> Result
 
 pub async fn list_business_units(db: &Db, organization_id: &str) -> Result<Vec<BusinessUnit>> {
     db.fetch_all(
-        format!("SELECT {BU_COLUMNS} FROM business_units WHERE organization_id = $1 ORDER BY tenant_id"),
+        format!(
+            "SELECT {BU_COLUMNS} FROM business_units WHERE organization_id = $1 ORDER BY tenant_id"
+        ),
         args![organization_id],
     )
     .await
@@ -256,7 +289,10 @@ pub async fn update_business_unit(
 ) -> Result<BusinessUnit> {
     let now = now_micros();
     let mut tx = db.begin().await?;
-    let settings = changes.settings.map(|s| serde_json::to_string(&s)).transpose()?;
+    let settings = changes
+        .settings
+        .map(|s| serde_json::to_string(&s))
+        .transpose()?;
     let touched = tx
         .execute(
             "UPDATE business_units SET name = COALESCE($2, name), timezone = COALESCE($3, timezone), \
@@ -281,7 +317,10 @@ pub async fn update_business_unit(
         return Err(StoreError::NotFound);
     }
     let updated: BusinessUnit = tx
-        .fetch_one(format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1"), args![tenant_id])
+        .fetch_one(
+            format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1"),
+            args![tenant_id],
+        )
         .await?;
     events::record(
         &mut tx,
@@ -326,7 +365,10 @@ async fn insert_api_key(
     )
     .await?;
     let key: ApiKey = tx
-        .fetch_one(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1"), args![&key_id])
+        .fetch_one(
+            format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
+            args![&key_id],
+        )
         .await?;
     events::record(
         tx,
@@ -352,13 +394,26 @@ pub async fn create_api_key(
     new: NewApiKey,
 ) -> Result<CreatedApiKey> {
     let mut tx = db.begin().await?;
-    let created = insert_api_key(&mut tx, organization_id, event_tenant, region, new, now_micros()).await?;
+    let created = insert_api_key(
+        &mut tx,
+        organization_id,
+        event_tenant,
+        region,
+        new,
+        now_micros(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(created)
 }
 
 /// Keys of an organization, newest first, after the key `start_after` when given.
-pub async fn list_api_keys(db: &Db, organization_id: &str, start_after: Option<&str>, limit: i64) -> Result<Vec<ApiKey>> {
+pub async fn list_api_keys(
+    db: &Db,
+    organization_id: &str,
+    start_after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ApiKey>> {
     match start_after {
         None => {
             db.fetch_all(
@@ -389,7 +444,12 @@ pub async fn get_api_key(db: &Db, organization_id: &str, key_id: &str) -> Result
 }
 
 /// Revokes a key; revoking a revoked key changes nothing and returns it as it is.
-pub async fn revoke_api_key(db: &Db, organization_id: &str, event_tenant: &str, key_id: &str) -> Result<ApiKey> {
+pub async fn revoke_api_key(
+    db: &Db,
+    organization_id: &str,
+    event_tenant: &str,
+    key_id: &str,
+) -> Result<ApiKey> {
     let now = now_micros();
     let mut tx = db.begin().await?;
     let touched = tx
@@ -400,7 +460,9 @@ pub async fn revoke_api_key(db: &Db, organization_id: &str, event_tenant: &str, 
         .await?;
     let key: Option<ApiKey> = tx
         .fetch_optional(
-            format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 AND key_id = $2"),
+            format!(
+                "SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 AND key_id = $2"
+            ),
             args![organization_id, key_id],
         )
         .await?;
@@ -433,12 +495,17 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<(ApiKey, Organ
     }
     let hash = api_key::hash_secret(secret);
     let found: Option<Found> = db
-        .fetch_optional(format!("SELECT {KEY_COLUMNS}, secret_hash FROM api_keys WHERE secret_hash = $1"), args![&hash])
+        .fetch_optional(
+            format!("SELECT {KEY_COLUMNS}, secret_hash FROM api_keys WHERE secret_hash = $1"),
+            args![&hash],
+        )
         .await?;
     let Some(found) = found.filter(|f| api_key::hashes_equal(&f.secret_hash, &hash)) else {
         return Ok(None);
     };
-    let organization = get_organization(db, &found.key.organization_id).await?.ok_or(StoreError::NotFound)?;
+    let organization = get_organization(db, &found.key.organization_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     Ok(Some((found.key, organization)))
 }
 

@@ -64,16 +64,28 @@ pub struct ApiKeyList {
 #[utoipa::path(get, path = "/v1/api-keys", tag = "API keys",
     params(("limit" = Option<i64>, Query), ("startAfter" = Option<String>, Query)),
     responses((status = 200, description = "A page of keys", body = ApiKeyList)))]
-pub async fn list_api_keys(State(state): State<AppState>, caller: Caller, query: QueryParams) -> ApiResult<Json<ApiKeyList>> {
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: QueryParams,
+) -> ApiResult<Json<ApiKeyList>> {
     caller.require(READ)?;
     let params = ListParams::parse(&query, 50, 100, &["createdAt"])?;
     if let Some(cursor) = &params.start_after {
-        if tenancy::get_api_key(&state.db, &caller.organization.organization_id, cursor).await?.is_none() {
+        if tenancy::get_api_key(&state.db, &caller.organization.organization_id, cursor)
+            .await?
+            .is_none()
+        {
             return Err(flexportal_store::StoreError::UnknownCursor.into());
         }
     }
-    let mut keys =
-        tenancy::list_api_keys(&state.db, &caller.organization.organization_id, params.start_after.as_deref(), params.limit + 1).await?;
+    let mut keys = tenancy::list_api_keys(
+        &state.db,
+        &caller.organization.organization_id,
+        params.start_after.as_deref(),
+        params.limit + 1,
+    )
+    .await?;
     let has_more = keys.len() as i64 > params.limit;
     keys.truncate(params.limit as usize);
     let api_keys: Vec<ApiKeyBody> = keys.iter().map(key_body).collect();
@@ -82,7 +94,11 @@ pub async fn list_api_keys(State(state): State<AppState>, caller: Caller, query:
         count: api_keys.len(),
         limit: params.limit,
         has_more,
-        next_cursor: if has_more { api_keys.last().map(|k| k.key_id.clone()) } else { None },
+        next_cursor: if has_more {
+            api_keys.last().map(|k| k.key_id.clone())
+        } else {
+            None
+        },
         api_keys,
     }))
 }
@@ -114,7 +130,11 @@ pub struct ApiKeyCreated {
 /// Create an API key. The response is the only place its secret ever appears.
 #[utoipa::path(post, path = "/v1/api-keys", tag = "API keys", request_body = ApiKeyInput,
     responses((status = 201, description = "Created", body = ApiKeyCreated)))]
-pub async fn create_api_key(State(state): State<AppState>, caller: Caller, JsonBody(input): JsonBody<ApiKeyInput>) -> ApiResult<Response> {
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<ApiKeyInput>,
+) -> ApiResult<Response> {
     caller.require(WRITE)?;
     let mut p = Problems::new();
     let name = p.required_text("name", input.name, 100);
@@ -124,14 +144,26 @@ pub async fn create_api_key(State(state): State<AppState>, caller: Caller, JsonB
     });
     for (i, perm) in permissions.iter().enumerate() {
         if !permissions::is_valid(perm) {
-            p.add(format!("permissions.{i}"), "invalid_value", "must be '*' or '<resource>:read|write|*'");
+            p.add(
+                format!("permissions.{i}"),
+                "invalid_value",
+                "must be '*' or '<resource>:read|write|*'",
+            );
         }
     }
-    let units = tenancy::list_business_units(&state.db, &caller.organization.organization_id).await?;
+    let units =
+        tenancy::list_business_units(&state.db, &caller.organization.organization_id).await?;
     if let Some(ids) = &input.business_unit_ids {
         for (i, id) in ids.iter().enumerate() {
-            if !units.iter().any(|u| &u.tenant_id == id && u.region == state.region) {
-                p.add(format!("businessUnitIds.{i}"), "invalid_value", "is not a business unit of this organization");
+            if !units
+                .iter()
+                .any(|u| &u.tenant_id == id && u.region == state.region)
+            {
+                p.add(
+                    format!("businessUnitIds.{i}"),
+                    "invalid_value",
+                    "is not a business unit of this organization",
+                );
             }
         }
     }
@@ -145,7 +177,11 @@ pub async fn create_api_key(State(state): State<AppState>, caller: Caller, JsonB
                 None
             }
             None => {
-                p.add("expiresAt", "invalid_type", "must be an RFC 3339 instant or a date");
+                p.add(
+                    "expiresAt",
+                    "invalid_type",
+                    "must be an RFC 3339 instant or a date",
+                );
                 None
             }
         },
@@ -159,7 +195,9 @@ pub async fn create_api_key(State(state): State<AppState>, caller: Caller, JsonB
     }
     let business_unit_ids = match (input.business_unit_ids, caller.key.business_unit_ids()) {
         (Some(wanted), Some(own)) if wanted.iter().any(|w| !own.contains(w)) => {
-            return Err(ApiError::insufficient_permissions("access to every named business unit"));
+            return Err(ApiError::insufficient_permissions(
+                "access to every named business unit",
+            ));
         }
         (None, Some(own)) => Some(own),
         (wanted, _) => wanted,
@@ -192,13 +230,25 @@ fn grants(held: &[String], wanted: &str) -> bool {
     if wanted == "*" {
         return held.iter().any(|h| h == "*");
     }
-    let Some((resource, access)) = wanted.split_once(':') else { return false };
-    let Some(resource) = permissions::RESOURCES.iter().find(|r| **r == resource) else { return false };
+    let Some((resource, access)) = wanted.split_once(':') else {
+        return false;
+    };
+    let Some(resource) = permissions::RESOURCES.iter().find(|r| **r == resource) else {
+        return false;
+    };
     let needs = match access {
         "read" => vec![Access::Read],
         _ => vec![Access::Read, Access::Write],
     };
-    needs.into_iter().all(|a| permissions::allows(held, Required { resource, access: a }))
+    needs.into_iter().all(|a| {
+        permissions::allows(
+            held,
+            Required {
+                resource,
+                access: a,
+            },
+        )
+    })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -217,13 +267,27 @@ pub struct ApiKeyRevoked {
         (status = 200, description = "Revoked", body = ApiKeyRevoked),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]
-pub async fn revoke_api_key(State(state): State<AppState>, caller: Caller, Path(key_id): Path<String>) -> ApiResult<Json<ApiKeyRevoked>> {
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key_id): Path<String>,
+) -> ApiResult<Json<ApiKeyRevoked>> {
     caller.require(WRITE)?;
-    let key = tenancy::revoke_api_key(&state.db, &caller.organization.organization_id, caller.tenant_id(), &key_id)
-        .await
-        .map_err(|e| match e {
-            flexportal_store::StoreError::NotFound => ApiError::not_found("API key"),
-            other => other.into(),
-        })?;
-    Ok(Json(ApiKeyRevoked { success: true, message: "API key revoked".into(), key_id: key.key_id.clone(), api_key: key_body(&key) }))
+    let key = tenancy::revoke_api_key(
+        &state.db,
+        &caller.organization.organization_id,
+        caller.tenant_id(),
+        &key_id,
+    )
+    .await
+    .map_err(|e| match e {
+        flexportal_store::StoreError::NotFound => ApiError::not_found("API key"),
+        other => other.into(),
+    })?;
+    Ok(Json(ApiKeyRevoked {
+        success: true,
+        message: "API key revoked".into(),
+        key_id: key.key_id.clone(),
+        api_key: key_body(&key),
+    }))
 }

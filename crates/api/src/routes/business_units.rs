@@ -53,7 +53,10 @@ pub fn unit_body(bu: &BusinessUnit) -> BusinessUnitBody {
         vat_mode: bu.vat_mode.clone(),
         default_contract_length: bu.default_contract_length,
         order_number_prefix: bu.order_number_prefix.clone(),
-        settings: bu.settings().map(|s| to_json(&s)).unwrap_or(serde_json::Value::Null),
+        settings: bu
+            .settings()
+            .map(|s| to_json(&s))
+            .unwrap_or(serde_json::Value::Null),
         created_at: format_instant(bu.created_at),
         updated_at: format_instant(bu.updated_at),
     }
@@ -71,7 +74,10 @@ pub struct BusinessUnitResponse {
     responses((status = 200, description = "The business unit", body = BusinessUnitResponse)))]
 pub async fn get_current(caller: Caller) -> ApiResult<Json<BusinessUnitResponse>> {
     caller.require(Required::read("settings"))?;
-    Ok(Json(BusinessUnitResponse { success: true, business_unit: unit_body(&caller.business_unit) }))
+    Ok(Json(BusinessUnitResponse {
+        success: true,
+        business_unit: unit_body(&caller.business_unit),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -101,21 +107,37 @@ pub async fn update_current(
     caller.require(Required::write("settings"))?;
     let current = &caller.business_unit;
     let mut p = Problems::new();
-    if input.currency.as_ref().is_some_and(|c| *c != current.currency) {
-        p.add("currency", "immutable", "the currency of a business unit cannot change");
+    if input
+        .currency
+        .as_ref()
+        .is_some_and(|c| *c != current.currency)
+    {
+        p.add(
+            "currency",
+            "immutable",
+            "the currency of a business unit cannot change",
+        );
     }
     let name = p.text("name", input.name, 200);
     let timezone = input.timezone.filter(|tz| {
         let ok = is_time_zone(tz);
         if !ok {
-            p.add("timezone", "invalid_value", "must be an IANA time zone such as Europe/Berlin");
+            p.add(
+                "timezone",
+                "invalid_value",
+                "must be an IANA time zone such as Europe/Berlin",
+            );
         }
         ok
     });
     let vat_rate_bp = input.vat_rate.and_then(|r| {
         let bp = vat_rate_bp(r);
         if bp.is_none() {
-            p.add("vatRate", "out_of_range", "must be a percentage from 0 to 100 with at most two decimals");
+            p.add(
+                "vatRate",
+                "out_of_range",
+                "must be a percentage from 0 to 100 with at most two decimals",
+            );
         }
         bp
     });
@@ -123,14 +145,22 @@ pub async fn update_current(
     let default_contract_length = input.default_contract_length.filter(|m| {
         let ok = CONTRACT_MONTHS.contains(m);
         if !ok {
-            p.add("defaultContractLength", "out_of_range", "must be between 1 and 120 months");
+            p.add(
+                "defaultContractLength",
+                "out_of_range",
+                "must be between 1 and 120 months",
+            );
         }
         ok
     });
     let order_number_prefix = input.order_number_prefix.filter(|prefix| {
         let ok = is_valid_prefix(prefix);
         if !ok {
-            p.add("orderNumberPrefix", "invalid_value", "must be 1 to 5 upper-case letters or digits");
+            p.add(
+                "orderNumberPrefix",
+                "invalid_value",
+                "must be 1 to 5 upper-case letters or digits",
+            );
         }
         ok
     });
@@ -139,22 +169,48 @@ pub async fn update_current(
         Some(patch) => merged_settings(&mut p, current, patch),
     };
     p.finish()?;
-    let changes = BusinessUnitChanges { name, timezone, vat_rate_bp, vat_mode, default_contract_length, order_number_prefix, settings };
-    let updated = tenancy::update_business_unit(&state.db, current.tenant_id.as_str(), changes, |bu| to_json(&unit_body(bu))).await?;
-    Ok(Json(BusinessUnitResponse { success: true, business_unit: unit_body(&updated) }))
+    let changes = BusinessUnitChanges {
+        name,
+        timezone,
+        vat_rate_bp,
+        vat_mode,
+        default_contract_length,
+        order_number_prefix,
+        settings,
+    };
+    let updated =
+        tenancy::update_business_unit(&state.db, current.tenant_id.as_str(), changes, |bu| {
+            to_json(&unit_body(bu))
+        })
+        .await?;
+    Ok(Json(BusinessUnitResponse {
+        success: true,
+        business_unit: unit_body(&updated),
+    }))
 }
 
-fn merged_settings(p: &mut Problems, current: &BusinessUnit, patch: serde_json::Value) -> Option<Settings> {
+fn merged_settings(
+    p: &mut Problems,
+    current: &BusinessUnit,
+    patch: serde_json::Value,
+) -> Option<Settings> {
     if !patch.is_object() {
         p.add("settings", "invalid_type", "must be an object");
         return None;
     }
-    let mut merged = current.settings().map(|s| to_json(&s)).unwrap_or_else(|_| serde_json::json!({}));
+    let mut merged = current
+        .settings()
+        .map(|s| to_json(&s))
+        .unwrap_or_else(|_| serde_json::json!({}));
     merge(&mut merged, patch);
     match serde_path_to_error::deserialize::<_, Settings>(merged) {
         Err(e) => {
             let path = e.path().to_string();
-            let path = if path == "." { "settings".to_string() } else { format!("settings.{path}") };
+            let path = if path == "." {
+                "settings".to_string()
+            } else {
+                format!("settings.{path}")
+            };
             p.add(path, "invalid_value", e.inner().to_string());
             None
         }
@@ -178,4 +234,3 @@ fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
         (t, p) => *t = p,
     }
 }
-

@@ -45,11 +45,26 @@ pub struct EventList {
         ("type" = Option<String>, Query), ("resourceId" = Option<String>, Query),
     ),
     responses((status = 200, description = "A page of events", body = EventList)))]
-pub async fn list_events(State(state): State<AppState>, caller: Caller, query: QueryParams) -> ApiResult<Json<EventList>> {
+pub async fn list_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: QueryParams,
+) -> ApiResult<Json<EventList>> {
     caller.require(Required::read("events"))?;
     let params = ListParams::parse(&query, 50, 100, &["createdAt"])?;
-    let filters = EventFilters { event_type: query.get("type"), resource_id: query.get("resourceId") };
-    let page = events::list(&state.db, caller.tenant_id(), filters, params.descending, params.limit, params.start_after).await?;
+    let filters = EventFilters {
+        event_type: query.get("type"),
+        resource_id: query.get("resourceId"),
+    };
+    let page = events::list(
+        &state.db,
+        caller.tenant_id(),
+        filters,
+        params.descending,
+        params.limit,
+        params.start_after,
+    )
+    .await?;
     let events: Vec<EventBody> = page
         .items
         .into_iter()
@@ -67,7 +82,11 @@ pub async fn list_events(State(state): State<AppState>, caller: Caller, query: Q
         count: events.len(),
         limit: params.limit,
         has_more: page.has_more,
-        next_cursor: if page.has_more { events.last().map(|e| e.event_id.clone()) } else { None },
+        next_cursor: if page.has_more {
+            events.last().map(|e| e.event_id.clone())
+        } else {
+            None
+        },
         events,
     }))
 }

@@ -15,13 +15,20 @@ pub mod products;
 pub fn v1() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
         .routes(routes!(products::create_product, products::list_products))
-        .routes(routes!(products::get_product, products::update_product, products::delete_product))
+        .routes(routes!(
+            products::get_product,
+            products::update_product,
+            products::delete_product
+        ))
         .routes(routes!(products::list_variants))
         .routes(routes!(products::set_variant_status))
         .routes(routes!(products::import_csv))
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::revoke_api_key))
-        .routes(routes!(business_units::get_current, business_units::update_current))
+        .routes(routes!(
+            business_units::get_current,
+            business_units::update_current
+        ))
         .routes(routes!(events::list_events))
 }
 

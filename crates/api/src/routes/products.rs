@@ -8,7 +8,8 @@ use flexportal_domain::money;
 use flexportal_domain::permissions::Required;
 use flexportal_domain::time::format_instant;
 use flexportal_store::products::{
-    self as store, ImportResult, Product, ProductChanges, ProductFilters, UpsertOutcome, Variant, VariantChanges, VariantFilters,
+    self as store, ImportResult, Product, ProductChanges, ProductFilters, UpsertOutcome, Variant,
+    VariantChanges, VariantFilters,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -121,10 +122,15 @@ fn pricing_body(tier: PricingTier, exponent: u32) -> PricingBody {
         monthly_price: money::major_json(tier.monthly_price, exponent),
         setup_fee: tier.setup_fee.map(|f| money::major_json(f, exponent)),
         discount: tier.discount.map(|d| match d {
-            Discount::Percentage(p) => DiscountBody { kind: "percentage".into(), value: p },
+            Discount::Percentage(p) => DiscountBody {
+                kind: "percentage".into(),
+                value: p,
+            },
             Discount::Fixed(minor) => DiscountBody {
                 kind: "fixed".into(),
-                value: money::major_json(minor, exponent).as_f64().unwrap_or_default(),
+                value: money::major_json(minor, exponent)
+                    .as_f64()
+                    .unwrap_or_default(),
             },
         }),
         source: tier.source,
@@ -153,14 +159,23 @@ pub fn variant_body(v: &Variant, exponent: u32) -> VariantBody {
         images: images(&v.images),
         list_price: v.list_price.map(|p| money::major_json(p, exponent)),
         acquisition_cost: v.acquisition_cost.map(|p| money::major_json(p, exponent)),
-        pricing: v.pricing().into_iter().map(|t| pricing_body(t, exponent)).collect(),
+        pricing: v
+            .pricing()
+            .into_iter()
+            .map(|t| pricing_body(t, exponent))
+            .collect(),
         status: v.status.clone(),
         created_at: format_instant(v.created_at),
         updated_at: format_instant(v.updated_at),
     }
 }
 
-pub fn product_body(p: &Product, variants: Option<&[Variant]>, variant_count: i64, exponent: u32) -> ProductBody {
+pub fn product_body(
+    p: &Product,
+    variants: Option<&[Variant]>,
+    variant_count: i64,
+    exponent: u32,
+) -> ProductBody {
     ProductBody {
         product_id: p.product_id.clone(),
         tenant_id: p.tenant_id.clone(),
@@ -172,7 +187,9 @@ pub fn product_body(p: &Product, variants: Option<&[Variant]>, variant_count: i6
         description: p.description.clone(),
         images: images(&p.images),
         status: p.status.clone(),
-        sync: SyncBody { source: "manual".into() },
+        sync: SyncBody {
+            source: "manual".into(),
+        },
         variants: variants.map(|vs| vs.iter().map(|v| variant_body(v, exponent)).collect()),
         variant_count,
         created_at: format_instant(p.created_at),
@@ -252,7 +269,11 @@ fn specification(problems: &mut Problems, value: Option<serde_json::Value>) -> O
         serde_json::Value::String(s) => problems.text("specification", Some(s), 10_000),
         v @ serde_json::Value::Object(_) => Some(v.to_string()),
         _ => {
-            problems.add("specification", "invalid_type", "must be a string or an object");
+            problems.add(
+                "specification",
+                "invalid_type",
+                "must be a string or an object",
+            );
             None
         }
     }
@@ -291,7 +312,11 @@ fn product_changes(input: ProductInput, mode: Mode, exponent: u32) -> ApiResult<
                 let change = variant_changes(&mut p, &format!("variants.{i}"), v, exponent);
                 if let Some(sku) = &change.variant_sku {
                     if !seen.insert(sku.clone()) {
-                        p.add(format!("variants.{i}.variantSku"), "duplicate", "appears twice in this request");
+                        p.add(
+                            format!("variants.{i}.variantSku"),
+                            "duplicate",
+                            "appears twice in this request",
+                        );
                     }
                 }
                 out.push(change);
@@ -300,7 +325,16 @@ fn product_changes(input: ProductInput, mode: Mode, exponent: u32) -> ApiResult<
         }
     };
     p.finish()?;
-    Ok(ProductChanges { product_sku, name, specification, category, brand, description, images, variants })
+    Ok(ProductChanges {
+        product_sku,
+        name,
+        specification,
+        category,
+        brand,
+        description,
+        images,
+        variants,
+    })
 }
 
 /// A variant of a request. A variant addressed only by `variantId` may be partial; one that
@@ -309,7 +343,11 @@ fn variant_changes(p: &mut Problems, base: &str, v: VariantInput, exponent: u32)
     let addressed_by_id = v.variant_id.is_some();
     let text = |p: &mut Problems, field: &str, value: Option<String>, max: usize| {
         let path = format!("{base}.{field}");
-        if addressed_by_id { p.text(&path, value, max) } else { p.required_text(&path, value, max) }
+        if addressed_by_id {
+            p.text(&path, value, max)
+        } else {
+            p.required_text(&path, value, max)
+        }
     };
     let variant_sku = text(p, "variantSku", v.variant_sku, SKU_MAX);
     let variant_name = text(p, "variantName", v.variant_name, TEXT_MAX);
@@ -331,12 +369,21 @@ fn variant_changes(p: &mut Problems, base: &str, v: VariantInput, exponent: u32)
         color_name: p.text(&format!("{base}.colorName"), v.color_name, TEXT_MAX),
         images: p.urls(&format!("{base}.images"), v.images),
         list_price: p.amount(&format!("{base}.listPrice"), v.list_price, exponent),
-        acquisition_cost: p.amount(&format!("{base}.acquisitionCost"), v.acquisition_cost, exponent),
+        acquisition_cost: p.amount(
+            &format!("{base}.acquisitionCost"),
+            v.acquisition_cost,
+            exponent,
+        ),
         pricing,
     }
 }
 
-fn pricing(p: &mut Problems, base: &str, tiers: Vec<PricingInput>, exponent: u32) -> Vec<PricingTier> {
+fn pricing(
+    p: &mut Problems,
+    base: &str,
+    tiers: Vec<PricingInput>,
+    exponent: u32,
+) -> Vec<PricingTier> {
     if tiers.is_empty() {
         p.add(base, "too_short", "needs at least one pricing tier");
     }
@@ -356,9 +403,15 @@ fn pricing(p: &mut Problems, base: &str, tiers: Vec<PricingInput>, exponent: u32
         };
         let discount = t.discount.and_then(|d| match d.kind.as_str() {
             "percentage" => Some(Discount::Percentage(d.value)),
-            "fixed" => p.amount(&path("discount.value"), Some(d.value), exponent).map(Discount::Fixed),
+            "fixed" => p
+                .amount(&path("discount.value"), Some(d.value), exponent)
+                .map(Discount::Fixed),
             _ => {
-                p.add(path("discount.type"), "invalid_value", "must be percentage or fixed");
+                p.add(
+                    path("discount.type"),
+                    "invalid_value",
+                    "must be percentage or fixed",
+                );
                 None
             }
         });
@@ -371,7 +424,11 @@ fn pricing(p: &mut Problems, base: &str, tiers: Vec<PricingInput>, exponent: u32
                 setup_fee,
                 discount,
                 source,
-                calculated_at: t.calculated_at.map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
+                calculated_at: t.calculated_at.map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                }),
                 preset_used: t.preset_used,
             });
         }
@@ -406,22 +463,43 @@ pub struct ProductWriteResponse {
     pub product: ProductBody,
 }
 
-async fn write_response(state: &AppState, caller: &Caller, outcome: UpsertOutcome, status: StatusCode) -> ApiResult<Response> {
+async fn write_response(
+    state: &AppState,
+    caller: &Caller,
+    outcome: UpsertOutcome,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let (product, variants) = store::get(&state.db, caller.tenant_id(), &outcome.product_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Product"))?;
     let body = ProductWriteResponse {
         success: true,
-        message: if outcome.created { "Product created".into() } else { "Product updated".into() },
+        message: if outcome.created {
+            "Product created".into()
+        } else {
+            "Product updated".into()
+        },
         product_id: outcome.product_id,
         product_sku: outcome.product_sku,
-        operation: if outcome.created { "created".into() } else { "updated".into() },
+        operation: if outcome.created {
+            "created".into()
+        } else {
+            "updated".into()
+        },
         variant_results: outcome
             .variants
             .into_iter()
-            .map(|(variant_sku, created)| VariantResult { variant_sku, operation: if created { "create" } else { "update" }.into() })
+            .map(|(variant_sku, created)| VariantResult {
+                variant_sku,
+                operation: if created { "create" } else { "update" }.into(),
+            })
             .collect(),
-        product: product_body(&product, Some(&variants), variants.len() as i64, caller.exponent()),
+        product: product_body(
+            &product,
+            Some(&variants),
+            variants.len() as i64,
+            caller.exponent(),
+        ),
     };
     Ok((status, Json(body)).into_response())
 }
@@ -437,7 +515,11 @@ async fn write_response(state: &AppState, caller: &Caller, outcome: UpsertOutcom
         (status = 201, description = "Created or updated", body = ProductWriteResponse),
         (status = 409, description = "DUPLICATE_SKU", body = ErrorBody),
     ))]
-pub async fn create_product(state: axum::extract::State<AppState>, caller: Caller, JsonBody(input): JsonBody<ProductInput>) -> ApiResult<Response> {
+pub async fn create_product(
+    state: axum::extract::State<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<ProductInput>,
+) -> ApiResult<Response> {
     caller.require(WRITE)?;
     let changes = product_changes(input, Mode::Create, caller.exponent())?;
     let render = renderer(caller.exponent());
@@ -471,30 +553,66 @@ pub struct ProductList {
         ("brand" = Option<String>, Query),
     ),
     responses((status = 200, description = "A page of products", body = ProductList)))]
-pub async fn list_products(state: axum::extract::State<AppState>, caller: Caller, query: QueryParams) -> ApiResult<Json<ProductList>> {
+pub async fn list_products(
+    state: axum::extract::State<AppState>,
+    caller: Caller,
+    query: QueryParams,
+) -> ApiResult<Json<ProductList>> {
     caller.require(READ)?;
     let sorts: Vec<&str> = store::PRODUCT_SORTS.iter().map(|(name, _)| *name).collect();
     let params = ListParams::parse(&query, 50, 100, &sorts)?;
     let mut problems = Problems::new();
-    let status = one_of(&mut problems, "status", query.get("status"), catalog::PRODUCT_STATUSES);
+    let status = one_of(
+        &mut problems,
+        "status",
+        query.get("status"),
+        catalog::PRODUCT_STATUSES,
+    );
     problems.finish()?;
     let sort = sort_column(store::PRODUCT_SORTS, &params.sort_by);
-    let filters = ProductFilters { status, category: query.get("category"), brand: query.get("brand") };
-    let page = store::list(&state.db, caller.tenant_id(), filters, sort, params.descending, params.limit, params.start_after).await?;
+    let filters = ProductFilters {
+        status,
+        category: query.get("category"),
+        brand: query.get("brand"),
+    };
+    let page = store::list(
+        &state.db,
+        caller.tenant_id(),
+        filters,
+        sort,
+        params.descending,
+        params.limit,
+        params.start_after,
+    )
+    .await?;
     let exponent = caller.exponent();
-    let products: Vec<ProductBody> =
-        page.items.iter().map(|l| product_body(&l.product, None, l.variant_count, exponent)).collect();
+    let products: Vec<ProductBody> = page
+        .items
+        .iter()
+        .map(|l| product_body(&l.product, None, l.variant_count, exponent))
+        .collect();
     Ok(Json(ProductList {
         count: products.len(),
         limit: params.limit,
         has_more: page.has_more,
-        next_cursor: if page.has_more { products.last().map(|p| p.product_id.clone()) } else { None },
+        next_cursor: if page.has_more {
+            products.last().map(|p| p.product_id.clone())
+        } else {
+            None
+        },
         products,
     }))
 }
 
-fn sort_column(sorts: &[(&str, flexportal_store::list::SortColumn)], name: &str) -> flexportal_store::list::SortColumn {
-    sorts.iter().find(|(n, _)| *n == name).map(|(_, c)| *c).unwrap_or(sorts[0].1)
+fn sort_column(
+    sorts: &[(&str, flexportal_store::list::SortColumn)],
+    name: &str,
+) -> flexportal_store::list::SortColumn {
+    sorts
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| *c)
+        .unwrap_or(sorts[0].1)
 }
 
 /// Read one product with all its variants.
@@ -504,12 +622,21 @@ fn sort_column(sorts: &[(&str, flexportal_store::list::SortColumn)], name: &str)
         (status = 200, description = "The product", body = ProductBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]
-pub async fn get_product(state: axum::extract::State<AppState>, caller: Caller, Path(product_id): Path<String>) -> ApiResult<Json<ProductBody>> {
+pub async fn get_product(
+    state: axum::extract::State<AppState>,
+    caller: Caller,
+    Path(product_id): Path<String>,
+) -> ApiResult<Json<ProductBody>> {
     caller.require(READ)?;
     let (product, variants) = store::get(&state.db, caller.tenant_id(), &product_id)
         .await?
         .ok_or_else(|| ApiError::not_found("Product"))?;
-    Ok(Json(product_body(&product, Some(&variants), variants.len() as i64, caller.exponent())))
+    Ok(Json(product_body(
+        &product,
+        Some(&variants),
+        variants.len() as i64,
+        caller.exponent(),
+    )))
 }
 
 /// Update a product. Every field is optional; omitted fields keep their values. Variants are
@@ -560,7 +687,11 @@ pub struct ProductDeleted {
         (status = 200, description = "Discontinued", body = ProductDeleted),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]
-pub async fn delete_product(state: axum::extract::State<AppState>, caller: Caller, Path(product_id): Path<String>) -> ApiResult<Json<ProductDeleted>> {
+pub async fn delete_product(
+    state: axum::extract::State<AppState>,
+    caller: Caller,
+    Path(product_id): Path<String>,
+) -> ApiResult<Json<ProductDeleted>> {
     caller.require(WRITE)?;
     let render = renderer(caller.exponent());
     let product = store::discontinue(&state.db, caller.tenant_id(), &product_id, &render)
@@ -599,12 +730,21 @@ pub struct VariantList {
         ("sku" = Option<String>, Query, description = "variant SKU prefix"),
     ),
     responses((status = 200, description = "A page of variants", body = VariantList)))]
-pub async fn list_variants(state: axum::extract::State<AppState>, caller: Caller, query: QueryParams) -> ApiResult<Json<VariantList>> {
+pub async fn list_variants(
+    state: axum::extract::State<AppState>,
+    caller: Caller,
+    query: QueryParams,
+) -> ApiResult<Json<VariantList>> {
     caller.require(READ)?;
     let sorts: Vec<&str> = store::VARIANT_SORTS.iter().map(|(name, _)| *name).collect();
     let params = ListParams::parse(&query, 50, 5000, &sorts)?;
     let mut problems = Problems::new();
-    let status = one_of(&mut problems, "status", query.get("status"), catalog::VARIANT_STATUSES);
+    let status = one_of(
+        &mut problems,
+        "status",
+        query.get("status"),
+        catalog::VARIANT_STATUSES,
+    );
     problems.finish()?;
     let filters = VariantFilters {
         status,
@@ -616,14 +756,31 @@ pub async fn list_variants(state: axum::extract::State<AppState>, caller: Caller
         sku_prefix: query.get("sku"),
     };
     let sort = sort_column(store::VARIANT_SORTS, &params.sort_by);
-    let page = store::list_variants(&state.db, caller.tenant_id(), filters, sort, params.descending, params.limit, params.start_after).await?;
+    let page = store::list_variants(
+        &state.db,
+        caller.tenant_id(),
+        filters,
+        sort,
+        params.descending,
+        params.limit,
+        params.start_after,
+    )
+    .await?;
     let exponent = caller.exponent();
-    let variants: Vec<VariantBody> = page.items.iter().map(|v| variant_body(v, exponent)).collect();
+    let variants: Vec<VariantBody> = page
+        .items
+        .iter()
+        .map(|v| variant_body(v, exponent))
+        .collect();
     Ok(Json(VariantList {
         count: variants.len(),
         limit: params.limit,
         has_more: page.has_more,
-        next_cursor: if page.has_more { variants.last().map(|v| v.variant_id.clone()) } else { None },
+        next_cursor: if page.has_more {
+            variants.last().map(|v| v.variant_id.clone())
+        } else {
+            None
+        },
         variants,
     }))
 }
@@ -662,13 +819,19 @@ pub async fn set_variant_status(
     if input.status.is_none() {
         problems.add("status", "required", "is required");
     }
-    let status = one_of(&mut problems, "status", input.status, catalog::VARIANT_STATUSES);
+    let status = one_of(
+        &mut problems,
+        "status",
+        input.status,
+        catalog::VARIANT_STATUSES,
+    );
     problems.finish()?;
     let status = status.unwrap_or_default();
     let render = renderer(caller.exponent());
-    let variant = store::set_variant_status(&state.db, caller.tenant_id(), &variant_id, &status, &render)
-        .await
-        .map_err(|e| not_found_as(e, "Variant"))?;
+    let variant =
+        store::set_variant_status(&state.db, caller.tenant_id(), &variant_id, &status, &render)
+            .await
+            .map_err(|e| not_found_as(e, "Variant"))?;
     Ok(Json(VariantStatusResponse {
         success: true,
         message: format!("Variant is {status}"),
@@ -726,14 +889,20 @@ const MAX_ROWS: usize = 10_000;
     responses(
         (status = 201, description = "Imported (see errors for refused rows)", body = ImportResponse),
     ))]
-pub async fn import_csv(state: axum::extract::State<AppState>, caller: Caller, request: Request) -> ApiResult<Response> {
+pub async fn import_csv(
+    state: axum::extract::State<AppState>,
+    caller: Caller,
+    request: Request,
+) -> ApiResult<Response> {
     caller.require(WRITE)?;
     let text = csv_text(request).await?;
     let exponent = caller.exponent();
     let (rows, mut errors, total_rows) = parse_csv(&text, exponent)?;
-    let (lines, changes): (Vec<(usize, Option<String>)>, Vec<ProductChanges>) = rows.into_iter().unzip();
+    let (lines, changes): (Vec<(usize, Option<String>)>, Vec<ProductChanges>) =
+        rows.into_iter().unzip();
     let render = renderer(exponent);
-    let results: Vec<ImportResult> = store::import(&state.db, caller.tenant_id(), changes, &render).await?;
+    let results: Vec<ImportResult> =
+        store::import(&state.db, caller.tenant_id(), changes, &render).await?;
     let mut summary = ImportSummary {
         total_rows,
         products_created: 0,
@@ -753,22 +922,41 @@ pub async fn import_csv(state: axum::extract::State<AppState>, caller: Caller, r
                     updated_products.insert(outcome.product_id.clone());
                 }
                 for (_, created) in outcome.variants {
-                    if created { summary.variants_created += 1 } else { summary.variants_updated += 1 }
+                    if created {
+                        summary.variants_created += 1
+                    } else {
+                        summary.variants_updated += 1
+                    }
                 }
             }
-            Err((_code, message)) => errors.push(ImportError { row, sku, error: message }),
+            Err((_code, message)) => errors.push(ImportError {
+                row,
+                sku,
+                error: message,
+            }),
         }
     }
     errors.sort_by_key(|e| e.row);
     summary.products_created = created_products.len();
     summary.products_updated = updated_products.len();
-    let message = if errors.is_empty() { "Import completed".to_string() } else { format!("Import completed with {} row errors", errors.len()) };
+    let message = if errors.is_empty() {
+        "Import completed".to_string()
+    } else {
+        format!("Import completed with {} row errors", errors.len())
+    };
     let body = ImportResponse {
         success: true,
         message,
         created: summary.products_created,
         updated: summary.products_updated,
-        errors: errors.iter().map(|e| ImportError { row: e.row, sku: e.sku.clone(), error: e.error.clone() }).collect(),
+        errors: errors
+            .iter()
+            .map(|e| ImportError {
+                row: e.row,
+                sku: e.sku.clone(),
+                error: e.error.clone(),
+            })
+            .collect(),
         summary: ImportSummary { errors, ..summary },
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -780,52 +968,90 @@ async fn csv_text(request: Request) -> ApiResult<String> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let bytes = if is_multipart {
-        let mut multipart = Multipart::from_request(request, &())
-            .await
-            .map_err(|_| ApiError::field("", "invalid_value", "the multipart body is malformed"))?;
-        let mut found = None;
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|_| ApiError::field("", "invalid_value", "the multipart body is malformed"))?
-        {
-            if matches!(field.name(), Some("csvFile") | Some("file")) {
-                found = Some(field.bytes().await.map_err(|_| ApiError::field("csvFile", "invalid_value", "could not read the file"))?);
-                break;
+    let bytes =
+        if is_multipart {
+            let mut multipart = Multipart::from_request(request, &()).await.map_err(|_| {
+                ApiError::field("", "invalid_value", "the multipart body is malformed")
+            })?;
+            let mut found = None;
+            while let Some(field) = multipart.next_field().await.map_err(|_| {
+                ApiError::field("", "invalid_value", "the multipart body is malformed")
+            })? {
+                if matches!(field.name(), Some("csvFile") | Some("file")) {
+                    found = Some(field.bytes().await.map_err(|_| {
+                        ApiError::field("csvFile", "invalid_value", "could not read the file")
+                    })?);
+                    break;
+                }
             }
-        }
-        found.ok_or_else(|| ApiError::field("csvFile", "required", "send the CSV file in the csvFile part"))?
-    } else {
-        axum::body::to_bytes(request.into_body(), crate::pipeline::CSV_LIMIT)
-            .await
-            .map_err(|_| ApiError::payload_too_large(crate::pipeline::CSV_LIMIT))?
-    };
-    let text = String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::field("csvFile", "invalid_value", "the file must be UTF-8 text"))?;
+            found.ok_or_else(|| {
+                ApiError::field(
+                    "csvFile",
+                    "required",
+                    "send the CSV file in the csvFile part",
+                )
+            })?
+        } else {
+            axum::body::to_bytes(request.into_body(), crate::pipeline::CSV_LIMIT)
+                .await
+                .map_err(|_| ApiError::payload_too_large(crate::pipeline::CSV_LIMIT))?
+        };
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::field("csvFile", "invalid_value", "the file must be UTF-8 text"))?;
     Ok(text.trim_start_matches('\u{feff}').to_string())
 }
 
-type ParsedRows = (Vec<((usize, Option<String>), ProductChanges)>, Vec<ImportError>, usize);
+type ParsedRows = (
+    Vec<((usize, Option<String>), ProductChanges)>,
+    Vec<ImportError>,
+    usize,
+);
 
 /// Turns the file into one product write per row (one variant each), and errors for the rows
 /// that cannot be read.
 fn parse_csv(text: &str, exponent: u32) -> ApiResult<ParsedRows> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| ApiError::field("csvFile", "invalid_value", format!("cannot read the header row: {e}")))?
+        .map_err(|e| {
+            ApiError::field(
+                "csvFile",
+                "invalid_value",
+                format!("cannot read the header row: {e}"),
+            )
+        })?
         .clone();
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let required = ["Product Name", "Product SKU", "Category", "Brand", "Specification", "Variant SKU"];
-    let missing: Vec<&str> = required.iter().copied().filter(|c| column(c).is_none()).collect();
+    let required = [
+        "Product Name",
+        "Product SKU",
+        "Category",
+        "Brand",
+        "Specification",
+        "Variant SKU",
+    ];
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| column(c).is_none())
+        .collect();
     if !missing.is_empty() {
-        return Err(ApiError::field("csvFile", "required", format!("missing columns: {}", missing.join(", "))));
+        return Err(ApiError::field(
+            "csvFile",
+            "required",
+            format!("missing columns: {}", missing.join(", ")),
+        ));
     }
     let price_columns: Vec<(usize, i64)> = headers
         .iter()
         .enumerate()
         .filter_map(|(i, h)| {
-            let months = h.strip_suffix("mo_Price").or_else(|| h.strip_suffix("mo_price"))?;
+            let months = h
+                .strip_suffix("mo_Price")
+                .or_else(|| h.strip_suffix("mo_price"))?;
             months.trim().parse::<i64>().ok().map(|m| (i, m))
         })
         .collect();
@@ -836,20 +1062,37 @@ fn parse_csv(text: &str, exponent: u32) -> ApiResult<ParsedRows> {
         let line = index + 2;
         total += 1;
         if total > MAX_ROWS {
-            return Err(ApiError::field("csvFile", "too_long", format!("at most {MAX_ROWS} rows per file")));
+            return Err(ApiError::field(
+                "csvFile",
+                "too_long",
+                format!("at most {MAX_ROWS} rows per file"),
+            ));
         }
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(ImportError { row: line, sku: None, error: format!("unreadable row: {e}") });
+                errors.push(ImportError {
+                    row: line,
+                    sku: None,
+                    error: format!("unreadable row: {e}"),
+                });
                 continue;
             }
         };
-        let cell = |name: &str| column(name).and_then(|i| record.get(i)).map(str::to_string).filter(|s| !s.is_empty());
+        let cell = |name: &str| {
+            column(name)
+                .and_then(|i| record.get(i))
+                .map(str::to_string)
+                .filter(|s| !s.is_empty())
+        };
         let sku = cell("Variant SKU");
         match csv_row(&cell, &record, &price_columns, exponent) {
             Ok(changes) => rows.push(((line, sku), changes)),
-            Err(message) => errors.push(ImportError { row: line, sku, error: message }),
+            Err(message) => errors.push(ImportError {
+                row: line,
+                sku,
+                error: message,
+            }),
         }
     }
     Ok((rows, errors, total))
@@ -869,8 +1112,14 @@ fn csv_row(
         }
         v
     };
-    let (name, product_sku, category, brand, specification, variant_sku) =
-        (need("Product Name"), need("Product SKU"), need("Category"), need("Brand"), need("Specification"), need("Variant SKU"));
+    let (name, product_sku, category, brand, specification, variant_sku) = (
+        need("Product Name"),
+        need("Product SKU"),
+        need("Category"),
+        need("Brand"),
+        need("Specification"),
+        need("Variant SKU"),
+    );
     let amount = |problems: &mut Vec<String>, label: &str, text: Option<String>| -> Option<i64> {
         let t = text?;
         match money::minor_from_decimal_text(&t, exponent) {

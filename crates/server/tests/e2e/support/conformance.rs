@@ -6,7 +6,6 @@
 //! decision is, and so that any other mismatch fails loudly instead of being waved through.
 
 // Each integration-test binary compiles its own copy of this module and uses only part of it.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -1,0 +1,256 @@
+//! One typed method per operation of the API, plus streams that page through the lists.
+
+use std::collections::VecDeque;
+use std::future::Future;
+
+use futures_util::{Stream, stream};
+use reqwest::Method;
+use reqwest::header::CONTENT_TYPE;
+use reqwest::multipart::{Form, Part};
+
+use crate::inputs::Cursor;
+use crate::models::BusinessUnitEnvelope;
+use crate::{
+    ApiKey, ApiKeyCreated, ApiKeyRevoked, BusinessUnit, Client, Error, Event, EventQuery,
+    ImportResult, ListQuery, NewApiKey, NewProduct, Page, Product, ProductDeleted, ProductQuery,
+    ProductWrite, Variant, VariantQuery, VariantStatusResult, segment,
+};
+
+impl Client {
+    // ---- products ------------------------------------------------------------------------------
+
+    /// Creates a product, or updates the one with the same SKU (the server upserts); see
+    /// `operation` in the result for which happened.
+    pub async fn create_product(&self, input: &NewProduct) -> Result<ProductWrite, Error> {
+        self.call(Method::POST, "/v1/products", |r| r.json(input))
+            .await
+    }
+
+    /// One product with all its variants.
+    pub async fn get_product(&self, product_id: &str) -> Result<Product, Error> {
+        self.call(
+            Method::GET,
+            &format!("/v1/products/{}", segment(product_id)),
+            |r| r,
+        )
+        .await
+    }
+
+    /// Changes the fields `input` sets; variants it names are updated or added, others kept.
+    pub async fn update_product(
+        &self,
+        product_id: &str,
+        input: &NewProduct,
+    ) -> Result<ProductWrite, Error> {
+        self.call(
+            Method::PUT,
+            &format!("/v1/products/{}", segment(product_id)),
+            |r| r.json(input),
+        )
+        .await
+    }
+
+    /// Discontinues a product and deactivates its variants; nothing is erased.
+    pub async fn delete_product(&self, product_id: &str) -> Result<ProductDeleted, Error> {
+        self.call(
+            Method::DELETE,
+            &format!("/v1/products/{}", segment(product_id)),
+            |r| r,
+        )
+        .await
+    }
+
+    /// One page of products (without their variants; see `variant_count`).
+    pub async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>, Error> {
+        self.list("/v1/products", "products", query).await
+    }
+
+    /// Every product matching `query`, fetching further pages as the stream is read.
+    pub fn products(
+        &self,
+        query: ProductQuery,
+    ) -> impl Stream<Item = Result<Product, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_products(&q).await })
+    }
+
+    /// One page of variants across all products.
+    pub async fn list_variants(&self, query: &VariantQuery) -> Result<Page<Variant>, Error> {
+        self.list("/v1/products/variants", "variants", query).await
+    }
+
+    /// Every variant matching `query`, fetching further pages as the stream is read.
+    pub fn variants(
+        &self,
+        query: VariantQuery,
+    ) -> impl Stream<Item = Result<Variant, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_variants(&q).await })
+    }
+
+    /// Activates (`active`) or deactivates (`inactive`) a variant; inactive ones cannot be ordered.
+    pub async fn set_variant_status(
+        &self,
+        variant_id: &str,
+        status: &str,
+    ) -> Result<VariantStatusResult, Error> {
+        let path = format!("/v1/products/variants/{}/status", segment(variant_id));
+        self.call(Method::PATCH, &path, |r| {
+            r.json(&serde_json::json!({ "status": status }))
+        })
+        .await
+    }
+
+    /// Imports products from CSV text sent as a `text/csv` body. Bad rows are reported in the
+    /// result, not as an error; the good rows are kept.
+    pub async fn import_products_csv(&self, csv: &str) -> Result<ImportResult, Error> {
+        self.call(Method::POST, "/v1/products/csv", |r| {
+            r.header(CONTENT_TYPE, "text/csv").body(csv.to_owned())
+        })
+        .await
+    }
+
+    /// Imports a CSV file as a browser upload form would send it (`multipart/form-data`).
+    pub async fn import_products_csv_file(
+        &self,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<ImportResult, Error> {
+        let part = Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str("text/csv")?;
+        let form = Form::new().part("csvFile", part);
+        self.call(Method::POST, "/v1/products/csv", |r| r.multipart(form))
+            .await
+    }
+
+    // ---- API keys ------------------------------------------------------------------------------
+
+    /// One page of the organization's keys, newest first. Secrets are never included.
+    pub async fn list_api_keys(&self, query: &ListQuery) -> Result<Page<ApiKey>, Error> {
+        self.list("/v1/api-keys", "apiKeys", query).await
+    }
+
+    /// Every key of the organization, fetching further pages as the stream is read.
+    pub fn api_keys(
+        &self,
+        query: ListQuery,
+    ) -> impl Stream<Item = Result<ApiKey, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_api_keys(&q).await })
+    }
+
+    /// Creates a key; the result's `secret` is the only time its token is revealed.
+    pub async fn create_api_key(&self, input: &NewApiKey) -> Result<ApiKeyCreated, Error> {
+        self.call(Method::POST, "/v1/api-keys", |r| r.json(input))
+            .await
+    }
+
+    /// Revokes a key with immediate effect; revoking it again is harmless.
+    pub async fn revoke_api_key(&self, key_id: &str) -> Result<ApiKeyRevoked, Error> {
+        self.call(
+            Method::DELETE,
+            &format!("/v1/api-keys/{}", segment(key_id)),
+            |r| r,
+        )
+        .await
+    }
+
+    // ---- business unit -------------------------------------------------------------------------
+
+    /// The business unit named by the client's tenant id, with its settings.
+    pub async fn get_business_unit(&self) -> Result<BusinessUnit, Error> {
+        let envelope: BusinessUnitEnvelope = self
+            .call(Method::GET, "/v1/business-units/current", |r| r)
+            .await?;
+        Ok(envelope.business_unit)
+    }
+
+    /// Changes the business unit. `changes` holds only what changes; a `settings` object is
+    /// merged into the current settings rather than replacing them.
+    pub async fn update_business_unit(
+        &self,
+        changes: &serde_json::Value,
+    ) -> Result<BusinessUnit, Error> {
+        let envelope: BusinessUnitEnvelope = self
+            .call(Method::PATCH, "/v1/business-units/current", |r| {
+                r.json(changes)
+            })
+            .await?;
+        Ok(envelope.business_unit)
+    }
+
+    // ---- events --------------------------------------------------------------------------------
+
+    /// One page of the change log, newest first unless `sort_dir` says otherwise.
+    pub async fn list_events(&self, query: &EventQuery) -> Result<Page<Event>, Error> {
+        self.list("/v1/events", "events", query).await
+    }
+
+    /// Every event matching `query`, fetching further pages as the stream is read.
+    pub fn events(
+        &self,
+        query: EventQuery,
+    ) -> impl Stream<Item = Result<Event, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_events(&q).await })
+    }
+
+    // ---- operations (no credentials sent) ------------------------------------------------------
+
+    /// Whether the process is up. An error means it could not be reached at all.
+    pub async fn health(&self) -> Result<bool, Error> {
+        self.probe("/healthz").await
+    }
+
+    /// Whether the server can serve requests (its database answers): `false` on 503.
+    pub async fn ready(&self) -> Result<bool, Error> {
+        self.probe("/readyz").await
+    }
+
+    /// The server's own OpenAPI document.
+    pub async fn openapi(&self) -> Result<serde_json::Value, Error> {
+        let path = "/openapi.json";
+        let raw = self
+            .exchange("GET", path, self.http.get(self.url(path)))
+            .await?;
+        crate::decode(raw, |_| Ok(()))
+    }
+}
+
+/// Reads pages with `fetch` while the server says there are more, moving the cursor to each
+/// page's `nextCursor`. Ends after yielding the first error, since a failed page leaves no cursor
+/// to continue from. Each fetch is boxed so the stream is `Unpin` and can be polled without
+/// pinning it first.
+fn paginate<'a, Q, T, F, Fut>(
+    query: Q,
+    fetch: F,
+) -> impl Stream<Item = Result<T, Error>> + Unpin + 'a
+where
+    Q: Cursor + 'a,
+    T: 'a,
+    F: Fn(Q) -> Fut + Copy + 'a,
+    Fut: Future<Output = Result<Page<T>, Error>> + 'a,
+{
+    stream::unfold(
+        (Some(query), VecDeque::new()),
+        move |(mut next, mut buffer): (Option<Q>, VecDeque<T>)| {
+            Box::pin(async move {
+                loop {
+                    if let Some(item) = buffer.pop_front() {
+                        return Some((Ok(item), (next, buffer)));
+                    }
+                    let query = next.take()?;
+                    match fetch(query.clone()).await {
+                        Err(e) => return Some((Err(e), (None, buffer))),
+                        Ok(page) => {
+                            // A page claiming more without a cursor would otherwise restart the list forever.
+                            if let (true, Some(cursor)) = (page.has_more, page.next_cursor) {
+                                let mut following = query;
+                                following.set_start_after(cursor);
+                                next = Some(following);
+                            }
+                            buffer = page.items.into();
+                        }
+                    }
+                }
+            })
+        },
+    )
+}

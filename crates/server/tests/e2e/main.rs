@@ -1,0 +1,17 @@
+//! End-to-end tests: scenarios of an integrator's day, each on SQLite and on PostgreSQL.
+
+mod support;
+
+mod catalog;
+mod catalog_lists;
+mod cli;
+mod idempotency;
+mod pipeline;
+mod tenancy;
+
+/// The conformance checker itself: it must reject what the official schema rejects, or every
+/// other test's schema check would pass vacuously.
+#[test]
+fn conformance_checker_catches_mismatches() {
+    support::conformance::self_check();
+}

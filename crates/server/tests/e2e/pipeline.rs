@@ -1,0 +1,395 @@
+//! What every /v1 request passes through: auth, tenant, permissions, rate limits, and the
+//! operational endpoints beside the API.
+
+use flexportal_client::{NewApiKey, ProductQuery, RawRequest};
+use futures_util::TryStreamExt;
+
+use crate::on_both;
+use crate::support::{Server, simple_product};
+
+on_both!(authentication, authentication);
+async fn authentication(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let response = client
+        .send(RawRequest::get("/v1/products").without_auth())
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.status, response.error_code()),
+        (401, Some("AUTH_REQUIRED"))
+    );
+    let response = client
+        .send(
+            RawRequest::get("/v1/products")
+                .without_auth()
+                .header("Authorization", "Basic abc"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.status, response.error_code()),
+        (401, Some("AUTH_REQUIRED"))
+    );
+    let wrong = client.with_api_key("pk_live_eu_0000000000000000000000000000000000000000000");
+    let response = wrong.send(RawRequest::get("/v1/products")).await.unwrap();
+    assert_eq!(
+        (response.status, response.error_code()),
+        (401, Some("INVALID_TOKEN"))
+    );
+
+    // A revoked key stops working at once.
+    let made = client
+        .create_api_key(&NewApiKey {
+            name: Some("temp".into()),
+            permissions: Some(vec!["*".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let temp = client.with_api_key(&made.secret);
+    assert!(temp.list_products(&ProductQuery::default()).await.is_ok());
+    client.revoke_api_key(&made.key_id).await.unwrap();
+    let err = temp
+        .list_products(&ProductQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(401), Some("INVALID_TOKEN"))
+    );
+}
+
+on_both!(tenant_isolation, tenant_isolation);
+async fn tenant_isolation(s: &Server) {
+    let a = s.organization("growth").await;
+    let b = s.organization("growth").await;
+    let (client_a, client_b) = (s.client(&a), s.client(&b));
+    let product_b = client_b
+        .create_product(&simple_product("SHARED-SKU", "B's"))
+        .await
+        .unwrap();
+    // The same SKU is free in another tenant.
+    let product_a = client_a
+        .create_product(&simple_product("SHARED-SKU", "A's"))
+        .await
+        .unwrap();
+    assert_eq!(product_a.operation, "created");
+
+    // A's key with B's tenant id, a missing one, and an unknown one all look alike.
+    for request in [
+        RawRequest::get("/v1/products").header("Tenant-ID", &b.tenant_id),
+        RawRequest::get("/v1/products").without_tenant(),
+        RawRequest::get("/v1/products").header("Tenant-ID", "bu_00000000000000000000000000"),
+    ] {
+        let mut request = request;
+        if request.headers.iter().any(|(n, _)| n == "Tenant-ID") {
+            request = request.without_tenant();
+        }
+        let response = client_a.send(request).await.unwrap();
+        assert_eq!(
+            (response.status, response.error_code()),
+            (403, Some("NO_TENANT_ACCESS"))
+        );
+    }
+
+    // Nothing of B is visible through A: lists, reads, cursors, events.
+    let listed: Vec<_> = client_a
+        .products(ProductQuery::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|p| p.product_id.clone())
+            .collect::<Vec<_>>(),
+        [product_a.product_id.clone()]
+    );
+    let err = client_a
+        .get_product(&product_b.product_id)
+        .await
+        .unwrap_err();
+    assert_eq!((err.status(), err.code()), (Some(404), Some("NOT_FOUND")));
+    let err = client_a
+        .delete_product(&product_b.product_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    let err = client_a
+        .list_products(&ProductQuery {
+            start_after: Some(product_b.product_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(400), Some("VALIDATION_ERROR"))
+    );
+    let events = client_a
+        .list_events(&flexportal_client::EventQuery {
+            resource_id: Some(product_b.product_id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(events.items.is_empty());
+    assert_eq!(
+        client_b
+            .get_product(&product_b.product_id)
+            .await
+            .unwrap()
+            .name,
+        "B's"
+    );
+
+    // A key limited to one business unit cannot use another unit of the same organization.
+    let unit2 = flexportal_store::tenancy::create_business_unit(
+        &s.db,
+        &a.organization_id,
+        flexportal_server::OrganizationSpec::new("eu").business_unit(),
+    )
+    .await
+    .unwrap();
+    let limited = client_a
+        .create_api_key(&NewApiKey {
+            name: Some("unit one only".into()),
+            permissions: Some(vec!["products:read".into()]),
+            business_unit_ids: Some(vec![a.tenant_id.clone()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let limited_client = client_a.with_api_key(&limited.secret);
+    assert!(
+        limited_client
+            .list_products(&ProductQuery::default())
+            .await
+            .is_ok()
+    );
+    let err = limited_client
+        .with_tenant(&unit2.tenant_id)
+        .list_products(&ProductQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(403), Some("NO_TENANT_ACCESS"))
+    );
+    // The admin key may use every unit, and the second unit starts empty.
+    assert!(
+        client_a
+            .with_tenant(&unit2.tenant_id)
+            .list_products(&ProductQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+on_both!(permissions, permissions);
+async fn permissions(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let admin = s.client(&tenant);
+    let key = |perms: &[&str]| NewApiKey {
+        name: Some(perms.join(" ")),
+        permissions: Some(perms.iter().map(|p| p.to_string()).collect()),
+        ..Default::default()
+    };
+    let reader = admin.with_api_key(
+        &admin
+            .create_api_key(&key(&["products:read"]))
+            .await
+            .unwrap()
+            .secret,
+    );
+    let orders_only = admin.with_api_key(
+        &admin
+            .create_api_key(&key(&["orders:*"]))
+            .await
+            .unwrap()
+            .secret,
+    );
+    let writer = admin.with_api_key(
+        &admin
+            .create_api_key(&key(&["products:write", "api_keys:write"]))
+            .await
+            .unwrap()
+            .secret,
+    );
+
+    assert!(reader.list_products(&ProductQuery::default()).await.is_ok());
+    let err = reader
+        .create_product(&simple_product("NOPE", "Nope"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(403), Some("INSUFFICIENT_PERMISSIONS"))
+    );
+    let err = orders_only
+        .list_products(&ProductQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(403), Some("INSUFFICIENT_PERMISSIONS"))
+    );
+    let err = reader.list_api_keys(&Default::default()).await.unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(403), Some("INSUFFICIENT_PERMISSIONS"))
+    );
+    let err = reader.get_business_unit().await.unwrap_err();
+    assert_eq!(err.code(), Some("INSUFFICIENT_PERMISSIONS"));
+    assert!(
+        writer
+            .create_product(&simple_product("YES", "Yes"))
+            .await
+            .is_ok()
+    );
+    // A key cannot mint a key stronger than itself.
+    let err = writer.create_api_key(&key(&["*"])).await.unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(403), Some("INSUFFICIENT_PERMISSIONS"))
+    );
+    let err = writer
+        .create_api_key(&key(&["orders:read"]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("INSUFFICIENT_PERMISSIONS"));
+    assert!(
+        writer
+            .create_api_key(&key(&["products:read"]))
+            .await
+            .is_ok()
+    );
+    // The refused write left nothing behind.
+    assert_eq!(
+        admin
+            .list_products(&ProductQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+}
+
+on_both!(starter_rate_limit, starter_rate_limit);
+async fn starter_rate_limit(s: &Server) {
+    let starter = s.organization("starter").await;
+    let other = s.organization("starter").await;
+    let client = s.client(&starter);
+    let mut last_remaining = u32::MAX;
+    for i in 0..100 {
+        let response = client
+            .send(RawRequest::get("/v1/products?limit=1"))
+            .await
+            .unwrap();
+        assert_eq!(response.status, 200, "request {}", i + 1);
+        assert_eq!(
+            response.header("ratelimit-policy"),
+            Some("\"starter\";q=100;w=60")
+        );
+        let remaining: u32 = response
+            .header("ratelimit")
+            .and_then(|v| v.split(";r=").nth(1))
+            .and_then(|v| v.split(';').next())
+            .and_then(|v| v.parse().ok())
+            .expect("RateLimit header with r=");
+        assert!(remaining < last_remaining || remaining == 0);
+        last_remaining = remaining;
+    }
+    let refused = client
+        .send(RawRequest::get("/v1/products?limit=1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (429, Some("RATE_LIMITED"))
+    );
+    let retry_after: u64 = refused
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&retry_after));
+    assert!(
+        refused
+            .header("ratelimit")
+            .is_some_and(|v| v.contains("r=0"))
+    );
+    // Another organization is unaffected.
+    let response = s
+        .client(&other)
+        .send(RawRequest::get("/v1/products?limit=1"))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+}
+
+on_both!(operations_endpoints, operations_endpoints);
+async fn operations_endpoints(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    assert!(client.health().await.unwrap());
+    assert!(client.ready().await.unwrap());
+    client
+        .list_products(&ProductQuery::default())
+        .await
+        .unwrap();
+    let metrics = client
+        .send(RawRequest::get("/metrics").without_auth().without_tenant())
+        .await
+        .unwrap();
+    assert_eq!(metrics.status, 200);
+    let text = String::from_utf8(metrics.bytes).unwrap();
+    assert!(
+        text.contains(
+            "flexportal_http_requests_total{method=\"GET\",route=\"/v1/products\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        "flexportal_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/products\""
+    ));
+
+    let document = client.openapi().await.unwrap();
+    let paths = document["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/v1/products", &["get", "post"][..]),
+        ("/v1/products/{productId}", &["get", "put", "delete"][..]),
+        ("/v1/products/variants", &["get"][..]),
+        ("/v1/products/variants/{variantId}/status", &["patch"][..]),
+        ("/v1/products/csv", &["post"][..]),
+        ("/v1/api-keys", &["get", "post"][..]),
+        ("/v1/api-keys/{keyId}", &["delete"][..]),
+        ("/v1/business-units/current", &["get", "patch"][..]),
+        ("/v1/events", &["get"][..]),
+    ] {
+        for method in methods {
+            let op = &paths[path][*method];
+            assert!(op.is_object(), "{method} {path} missing from /openapi.json");
+            for status in ["401", "403", "429", "500"] {
+                assert!(
+                    op["responses"][status].is_object(),
+                    "{method} {path} lacks {status}"
+                );
+            }
+        }
+    }
+    let docs = client
+        .send(RawRequest::get("/docs/").without_auth().without_tenant())
+        .await
+        .unwrap();
+    assert_eq!(docs.status, 200);
+    assert!(String::from_utf8_lossy(&docs.bytes).contains("swagger"));
+    let unknown = client.send(RawRequest::get("/v1/rockets")).await.unwrap();
+    assert_eq!(
+        (unknown.status, unknown.error_code()),
+        (404, Some("NOT_FOUND"))
+    );
+}
