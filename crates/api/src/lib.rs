@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod input;
+pub mod key_usage;
 pub mod metrics;
 pub mod openapi;
 pub mod pipeline;
@@ -25,6 +26,7 @@ use tower_http::request_id::{
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+use crate::key_usage::KeyUsage;
 use crate::metrics::Metrics;
 use crate::rate_limit::{InProcessLimiter, RateLimiter};
 
@@ -36,6 +38,7 @@ pub struct AppState {
     pub fair_use_per_minute: u32,
     pub limiter: Arc<dyn RateLimiter>,
     pub metrics: Arc<Metrics>,
+    pub key_usage: Arc<KeyUsage>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             fair_use_per_minute: 6000,
             limiter: Arc::new(InProcessLimiter::default()),
             metrics: Arc::new(Metrics::default()),
+            key_usage: Arc::new(KeyUsage::default()),
         }
     }
 }

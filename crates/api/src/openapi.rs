@@ -38,8 +38,33 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         ),
     );
     let error_ref = || Content::new(Some(Ref::from_schema_name("ErrorBody")));
-    let _ = ErrorBody::schema();
     for item in api.paths.paths.values_mut() {
+        if let Some(post) = item.post.as_mut() {
+            post.parameters
+                .get_or_insert_with(Vec::new)
+                .push(idempotency_header().into());
+            for (status, text) in [
+                (
+                    "409",
+                    "IDEMPOTENCY_KEY_IN_USE: the first request with this key is still running",
+                ),
+                (
+                    "422",
+                    "IDEMPOTENCY_KEY_REUSED: this key was used with a different body",
+                ),
+            ] {
+                post.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(text)
+                            .content("application/json", error_ref())
+                            .build()
+                            .into()
+                    });
+            }
+        }
         for op in [
             &mut item.get,
             &mut item.post,
@@ -78,6 +103,20 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         }
     }
     api
+}
+
+fn idempotency_header() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: within 24 h the same key and body replay the first response \
+             (header Idempotent-Replayed: true); a different body is 422 IDEMPOTENCY_KEY_REUSED; \
+             while the first request runs, 409 IDEMPOTENCY_KEY_IN_USE. Scoped to the business unit.",
+        ))
+        .schema(Some(String::schema()))
+        .build()
 }
 
 fn tenant_header() -> Parameter {

@@ -2,7 +2,9 @@
 //! tenant check, the rate limit, key usage, and `Idempotency-Key`.
 
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -72,7 +74,7 @@ fn body_limit(path: Option<&str>) -> usize {
 pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (caller, decision) = match authenticate(&state, request.headers()).await {
         Ok(found) => found,
-        Err(e) => return e.into_response(),
+        Err(e) => return refused_before_auth(&state, &request, e),
     };
     let policy = caller.organization.tier.clone();
     let mut response = if !decision.allowed {
@@ -87,9 +89,7 @@ pub async fn v1(State(state): State<AppState>, request: Request, next: Next) -> 
         e.retry_after_secs = Some(decision.retry_after_secs);
         e.into_response()
     } else {
-        if let Err(e) = tenancy::record_key_use(&state.db, &caller.key.key_id).await {
-            tracing::warn!(error = %e, "could not count a key use");
-        }
+        state.key_usage.record(&caller.key.key_id);
         admitted(&state, caller, request, next).await
     };
     rate_limit_headers(response.headers_mut(), &decision, &policy);
@@ -144,6 +144,37 @@ async fn authenticate(
         },
         decision,
     ))
+}
+
+/// Failed authentication is limited per client address, so keys and tenant ids cannot be
+/// guessed at speed; a well-configured client never touches this budget.
+const FAILED_AUTH_PER_MINUTE: u32 = 60;
+
+fn refused_before_auth(state: &AppState, request: &Request, error: ApiError) -> Response {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let decision = state
+        .limiter
+        .check(&format!("failed-auth:{address}"), FAILED_AUTH_PER_MINUTE);
+    let mut response = if decision.allowed {
+        error.into_response()
+    } else {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            format!(
+                "Too many failed authentications; retry in {} s",
+                decision.retry_after_secs
+            ),
+        );
+        e.retry_after_secs = Some(decision.retry_after_secs);
+        e.into_response()
+    };
+    rate_limit_headers(response.headers_mut(), &decision, "failed-auth");
+    response
 }
 
 fn rate_limit_headers(headers: &mut HeaderMap, d: &Decision, policy: &str) {

@@ -100,11 +100,25 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (db, usage) = (state.db.clone(), state.key_usage.clone());
+    let flusher = tokio::spawn({
+        let (db, usage) = (db.clone(), usage.clone());
+        async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                usage.flush(&db).await;
+            }
+        }
+    });
     let app = flexportal_api::app(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    flusher.abort();
+    usage.flush(&db).await;
+    served
 }

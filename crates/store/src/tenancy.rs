@@ -509,12 +509,20 @@ pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<(ApiKey, Organ
     Ok(Some((found.key, organization)))
 }
 
-/// Counts one use of a key.
-pub async fn record_key_use(db: &Db, key_id: &str) -> Result<()> {
-    db.execute(
-        "UPDATE api_keys SET usage_count = usage_count + 1, last_used_at = $2 WHERE key_id = $1",
-        args![key_id, now_micros()],
-    )
-    .await?;
-    Ok(())
+/// Adds counted uses to keys: `(key_id, uses, last_used_at)`. Uses are counted in memory and
+/// written in batches so that a request never waits for the writer just to be counted.
+pub async fn add_key_usage(db: &Db, usage: &[(String, i64, i64)]) -> Result<()> {
+    if usage.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.begin().await?;
+    for (key_id, uses, last_used_at) in usage {
+        tx.execute(
+            "UPDATE api_keys SET usage_count = usage_count + $2, \
+             last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < $3 THEN $3 ELSE last_used_at END WHERE key_id = $1",
+            args![key_id, *uses, *last_used_at],
+        )
+        .await?;
+    }
+    tx.commit().await
 }

@@ -71,6 +71,7 @@ pub async fn list_api_keys(
 ) -> ApiResult<Json<ApiKeyList>> {
     caller.require(READ)?;
     let params = ListParams::parse(&query, 50, 100, &["createdAt"])?;
+    state.key_usage.flush(&state.db).await;
     if let Some(cursor) = &params.start_after {
         if tenancy::get_api_key(&state.db, &caller.organization.organization_id, cursor)
             .await?

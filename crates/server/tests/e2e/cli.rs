@@ -4,6 +4,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
 use crate::support::{Backend, fresh_database};
 
 fn flexportal(url: &str, args: &[&str]) -> (bool, String, String) {
@@ -226,10 +228,34 @@ async fn serve_bootstraps_then_stops_gracefully(backend: Backend) {
         }
     };
     assert_eq!(response.status(), 200);
+    // A request that is half-sent when SIGTERM arrives is still answered in full.
+    let csv = "Product Name,Product SKU,Category,Brand,Specification,Variant SKU,List Price,Acquisition Cost,12mo_Price\n\
+               Late,LATE-1,Laptops,Acme,spec,LATE-1-A,100,50,10\n";
+    let head = format!(
+        "POST /v1/products/csv HTTP/1.1\r\nHost: {listen}\r\nAuthorization: Bearer {key}\r\nTenant-ID: {tenant}\r\n\
+         Content-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        csv.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(&listen).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&csv.as_bytes()[..20]).await.unwrap();
+    stream.flush().await.unwrap();
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(&listen).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the server kept accepting after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stream.write_all(&csv.as_bytes()[20..]).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
     assert!(

@@ -393,3 +393,79 @@ async fn operations_endpoints(s: &Server) {
         (404, Some("NOT_FOUND"))
     );
 }
+
+on_both!(every_route_is_guarded, every_route_is_guarded);
+async fn every_route_is_guarded(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let admin = s.client(&tenant);
+    let unrelated = admin
+        .create_api_key(&NewApiKey {
+            name: Some("orders only".into()),
+            permissions: Some(vec!["orders:read".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let unrelated = admin.with_api_key(&unrelated.secret);
+    let body = serde_json::json!({});
+    let routes = [
+        RawRequest::get("/v1/products"),
+        RawRequest::post("/v1/products", body.clone()),
+        RawRequest::get("/v1/products/prod_00000000000000000000000000"),
+        RawRequest::put("/v1/products/prod_00000000000000000000000000", body.clone()),
+        RawRequest::delete("/v1/products/prod_00000000000000000000000000"),
+        RawRequest::get("/v1/products/variants"),
+        RawRequest::patch(
+            "/v1/products/variants/var_00000000000000000000000000/status",
+            body.clone(),
+        ),
+        RawRequest::post("/v1/products/csv", body.clone()),
+        RawRequest::get("/v1/api-keys"),
+        RawRequest::post("/v1/api-keys", body.clone()),
+        RawRequest::delete("/v1/api-keys/key_00000000000000000000000000"),
+        RawRequest::get("/v1/business-units/current"),
+        RawRequest::patch("/v1/business-units/current", body.clone()),
+        RawRequest::get("/v1/events"),
+    ];
+    for route in routes {
+        let what = format!("{} {}", route.method, route.path);
+        let cases = [
+            (
+                admin.send(route.clone().without_auth()).await.unwrap(),
+                401,
+                "AUTH_REQUIRED",
+            ),
+            (
+                admin
+                    .with_api_key("pk_live_eu_nope")
+                    .send(route.clone())
+                    .await
+                    .unwrap(),
+                401,
+                "INVALID_TOKEN",
+            ),
+            (
+                admin.send(route.clone().without_tenant()).await.unwrap(),
+                403,
+                "NO_TENANT_ACCESS",
+            ),
+            (
+                unrelated.send(route.clone()).await.unwrap(),
+                403,
+                "INSUFFICIENT_PERMISSIONS",
+            ),
+        ];
+        for (response, status, code) in cases {
+            assert_eq!(
+                (response.status, response.error_code()),
+                (status, Some(code)),
+                "{what}"
+            );
+            assert!(
+                response.header("ratelimit").is_some()
+                    && response.header("ratelimit-policy").is_some(),
+                "{what}: no RateLimit headers"
+            );
+        }
+    }
+}
