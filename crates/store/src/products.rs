@@ -267,26 +267,25 @@ async fn apply_variants(
             (None, Some(sku)) => variant_in(tx, tenant_id, "v.variant_sku = $2", sku).await?,
             (None, None) => None,
         };
-        if let Some(v) = &existing {
-            if v.product_id != product_id {
-                return Err(StoreError::Conflict {
-                    code: "DUPLICATE_SKU",
-                    message: format!("variant SKU {} belongs to another product", v.variant_sku),
-                });
-            }
+        if let Some(v) = &existing
+            && v.product_id != product_id
+        {
+            return Err(StoreError::Conflict {
+                code: "DUPLICATE_SKU",
+                message: format!("variant SKU {} belongs to another product", v.variant_sku),
+            });
         }
         // Renaming a variant's SKU onto another variant's SKU is a conflict too.
-        if let (Some(v), Some(new_sku)) = (&existing, &change.variant_sku) {
-            if *new_sku != v.variant_sku
-                && variant_in(tx, tenant_id, "v.variant_sku = $2", new_sku)
-                    .await?
-                    .is_some()
-            {
-                return Err(StoreError::Conflict {
-                    code: "DUPLICATE_SKU",
-                    message: format!("variant SKU {new_sku} belongs to another variant"),
-                });
-            }
+        if let (Some(v), Some(new_sku)) = (&existing, &change.variant_sku)
+            && *new_sku != v.variant_sku
+            && variant_in(tx, tenant_id, "v.variant_sku = $2", new_sku)
+                .await?
+                .is_some()
+        {
+            return Err(StoreError::Conflict {
+                code: "DUPLICATE_SKU",
+                message: format!("variant SKU {new_sku} belongs to another variant"),
+            });
         }
         let pricing = change
             .pricing

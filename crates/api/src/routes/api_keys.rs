@@ -72,13 +72,12 @@ pub async fn list_api_keys(
     caller.require(READ)?;
     let params = ListParams::parse(&query, 50, 100, &["createdAt"])?;
     state.key_usage.flush(&state.db).await;
-    if let Some(cursor) = &params.start_after {
-        if tenancy::get_api_key(&state.db, &caller.organization.organization_id, cursor)
+    if let Some(cursor) = &params.start_after
+        && tenancy::get_api_key(&state.db, &caller.organization.organization_id, cursor)
             .await?
             .is_none()
-        {
-            return Err(flexportal_store::StoreError::UnknownCursor.into());
-        }
+    {
+        return Err(flexportal_store::StoreError::UnknownCursor.into());
     }
     let mut keys = tenancy::list_api_keys(
         &state.db,

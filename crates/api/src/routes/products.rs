@@ -310,14 +310,14 @@ fn product_changes(input: ProductInput, mode: Mode, exponent: u32) -> ApiResult<
             let mut out = Vec::with_capacity(list.len());
             for (i, v) in list.into_iter().enumerate() {
                 let change = variant_changes(&mut p, &format!("variants.{i}"), v, exponent);
-                if let Some(sku) = &change.variant_sku {
-                    if !seen.insert(sku.clone()) {
-                        p.add(
-                            format!("variants.{i}.variantSku"),
-                            "duplicate",
-                            "appears twice in this request",
-                        );
-                    }
+                if let Some(sku) = &change.variant_sku
+                    && !seen.insert(sku.clone())
+                {
+                    p.add(
+                        format!("variants.{i}.variantSku"),
+                        "duplicate",
+                        "appears twice in this request",
+                    );
                 }
                 out.push(change);
             }

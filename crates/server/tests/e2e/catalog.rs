@@ -256,7 +256,7 @@ async fn variant_status(s: &Server) {
     ] {
         let response = client
             .send(RawRequest::patch(
-                &format!("/v1/products/variants/{variant_id}/status"),
+                format!("/v1/products/variants/{variant_id}/status"),
                 body,
             ))
             .await

@@ -256,7 +256,7 @@ async fn product_filters_and_list_errors(s: &Server) {
         ("startAfter=prod_00000000000000000000000000", "startAfter"),
     ] {
         let response = client
-            .send(RawRequest::get(&format!("/v1/products?{query}")))
+            .send(RawRequest::get(format!("/v1/products?{query}")))
             .await
             .unwrap();
         assert_eq!(

@@ -217,15 +217,15 @@ fn check_exchange(exchange: &Exchange<'_>) {
             "error body without details[]: {body}"
         );
     }
-    if let Some(body) = exchange.body {
-        if let Err(message) = conformance::Conformance::shared().check(
+    if let Some(body) = exchange.body
+        && let Err(message) = conformance::Conformance::shared().check(
             exchange.method,
             exchange.path,
             exchange.status,
             body,
-        ) {
-            panic!("{message}");
-        }
+        )
+    {
+        panic!("{message}");
     }
 }
 
