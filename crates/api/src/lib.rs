@@ -88,7 +88,12 @@ pub fn app(state: AppState) -> Router {
             ApiError::internal().into_response()
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            // The path only: query strings may carry customer emails. Headers are never logged,
+            // so API keys cannot reach the logs.
+            let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+        }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
 }
 

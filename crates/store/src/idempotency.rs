@@ -38,6 +38,13 @@ struct Stored {
 pub async fn claim(db: &Db, tenant_id: &str, key: &str, request_hash: &str) -> Result<Claim> {
     let now = now_micros();
     let mut tx = db.begin().await?;
+    // Expired keys of this business unit go here, on the (tenant_id, created_at) index, so the
+    // table stays bounded without a sweeper that scans every tenant.
+    tx.execute(
+        "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND created_at < $2",
+        args![tenant_id, now - RETENTION_MICROS],
+    )
+    .await?;
     let stored: Option<Stored> = tx
         .fetch_optional(
             "SELECT request_hash, state, status_code, content_type, response_body, created_at FROM idempotency_keys WHERE tenant_id = $1 AND idempotency_key = $2",

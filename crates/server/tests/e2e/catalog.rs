@@ -381,3 +381,44 @@ async fn bad_bodies_change_nothing(s: &Server) {
         .unwrap();
     assert!(events.items.is_empty());
 }
+
+on_both!(failures_hide_internals, failures_hide_internals);
+async fn failures_hide_internals(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let product = client
+        .create_product(&simple_product("FRAGILE", "Fragile"))
+        .await
+        .unwrap();
+    let bad_update = client
+        .send(RawRequest::put(&format!("/v1/products/{}", product.product_id), json!({ "name": "", "variants": [{ "variantId": product.product.variants.as_ref().unwrap()[0].variant_id, "listPrice": -5 }] })))
+        .await
+        .unwrap();
+    assert_eq!(
+        (bad_update.status, bad_update.error_code()),
+        (400, Some("VALIDATION_ERROR"))
+    );
+    assert_eq!(bad_update.detail_paths(), ["name", "variants.0.listPrice"]);
+    // The database loses a table under the server's feet: the client gets a plain 500.
+    s.db.execute("DROP TABLE variants", vec![]).await.unwrap();
+    let response = client
+        .send(RawRequest::get(&format!(
+            "/v1/products/{}",
+            product.product_id
+        )))
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.status, response.error_code()),
+        (500, Some("INTERNAL_ERROR"))
+    );
+    let text = String::from_utf8_lossy(&response.bytes).to_lowercase();
+    for internal in [
+        "variants", "sqlx", "sqlite", "postgres", "relation", "table", "select",
+    ] {
+        assert!(
+            !text.contains(internal),
+            "the error leaks {internal:?}: {text}"
+        );
+    }
+}

@@ -440,3 +440,50 @@ async fn csv_import_keeps_good_rows(s: &Server) {
         (400, Some("VALIDATION_ERROR"))
     );
 }
+
+on_both!(csv_limits, csv_limits);
+async fn csv_limits(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let header = "Product Name,Product SKU,Category,Brand,Specification,Variant SKU,List Price,Acquisition Cost,12mo_Price\n";
+    let mut many = String::from(header);
+    for i in 0..10_001 {
+        many.push_str(&format!("P,P{i},C,B,S,V{i},1,1,1\n"));
+    }
+    let response = client
+        .send(
+            RawRequest::post("/v1/products/csv", serde_json::json!(null))
+                .bytes("text/csv", many.into_bytes()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.status, response.error_code()),
+        (400, Some("VALIDATION_ERROR"))
+    );
+    let mut huge = String::from(header);
+    huge.push_str(&format!(
+        "P,P1,C,B,{},V1,1,1,1\n",
+        "x".repeat(11 * 1024 * 1024)
+    ));
+    let response = client
+        .send(
+            RawRequest::post("/v1/products/csv", serde_json::json!(null))
+                .bytes("text/csv", huge.into_bytes()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.status, response.error_code()),
+        (413, Some("PAYLOAD_TOO_LARGE"))
+    );
+    assert!(
+        client
+            .list_products(&ProductQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "a refused file imports nothing"
+    );
+}

@@ -275,4 +275,31 @@ async fn event_log(s: &Server) {
         created.items[0].created_at >= created.items[1].created_at,
         "newest first by default"
     );
+
+    for query in [
+        "limit=x",
+        "sortBy=type",
+        "sortDir=sideways",
+        "startAfter=evt_00000000000000000000000000",
+    ] {
+        let response = client
+            .send(RawRequest::get(&format!("/v1/events?{query}")))
+            .await
+            .unwrap();
+        assert_eq!(
+            (response.status, response.error_code()),
+            (400, Some("VALIDATION_ERROR")),
+            "{query}"
+        );
+    }
+    let response = client
+        .send(RawRequest::get(
+            "/v1/api-keys?startAfter=key_00000000000000000000000000",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.status, response.error_code()),
+        (400, Some("VALIDATION_ERROR"))
+    );
 }
