@@ -1,8 +1,8 @@
 //! The one place where SQLite and PostgreSQL differ at run time.
 //!
 //! Store modules write one SQL text with `$1…$n` placeholders (both dialects accept them), pass
-//! their parameters as [`Arg`]s, and decode rows into structs deriving `sqlx::FromRow`, which
-//! implement it for both row types. Nothing outside this file names a backend.
+//! their parameters as [`Arg`]s, and decode rows into structs declared with [`row!`], which
+//! decode from both row types. Nothing outside this file names a backend.
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -60,6 +60,29 @@ impl From<Option<i64>> for Arg {
     fn from(v: Option<i64>) -> Self {
         Arg::OptInt(v)
     }
+}
+
+/// Declares a row struct that decodes from SQLite and PostgreSQL rows, column by field name.
+///
+/// sqlx's own derive would pull its macro crate, which builds a second copy of sqlx, the drivers
+/// and the bundled SQLite for the compiler host; this does the same job in a few lines.
+#[macro_export]
+macro_rules! row {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($(#[$field_meta:meta])* $field_vis:vis $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])* $vis struct $name { $($(#[$field_meta])* $field_vis $field: $ty),* }
+        impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for $name {
+            fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                Ok($name { $($field: row.try_get(stringify!($field))?),* })
+            }
+        }
+        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $name {
+            fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+                use sqlx::Row as _;
+                Ok($name { $($field: row.try_get(stringify!($field))?),* })
+            }
+        }
+    };
 }
 
 /// Builds a `Vec<Arg>` from heterogeneous values.
@@ -228,10 +251,11 @@ impl Db {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> bool {
-        #[derive(sqlx::FromRow)]
-        struct One {
-            #[allow(dead_code)]
-            one: i64,
+        crate::row! {
+            struct One {
+                #[allow(dead_code)]
+                one: i64,
+            }
         }
         self.fetch_optional::<One>("SELECT CAST(1 AS BIGINT) AS one", vec![])
             .await

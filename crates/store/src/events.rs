@@ -15,15 +15,16 @@ pub struct NewEvent<'a> {
     pub data: serde_json::Value,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Event {
-    pub event_id: String,
-    #[sqlx(rename = "type")]
-    pub event_type: String,
-    pub resource_type: String,
-    pub resource_id: String,
-    pub data: String,
-    pub created_at: i64,
+crate::row! {
+    #[derive(Debug, Clone)]
+    pub struct Event {
+        pub event_id: String,
+        pub event_type: String,
+        pub resource_type: String,
+        pub resource_id: String,
+        pub data: String,
+        pub created_at: i64,
+    }
 }
 
 pub async fn record(tx: &mut Tx, event: NewEvent<'_>) -> Result<String> {
@@ -67,7 +68,7 @@ pub async fn list(
     }
     let spec = ListSpec {
         from: "events",
-        columns: "event_id, type, resource_type, resource_id, data, created_at",
+        columns: "event_id, type AS event_type, resource_type, resource_id, data, created_at",
         tenant_column: "tenant_id",
         id_column: "event_id",
         sort: SortColumn {

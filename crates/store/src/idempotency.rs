@@ -25,14 +25,15 @@ pub enum Claim {
     InFlight,
 }
 
-#[derive(sqlx::FromRow)]
-struct Stored {
-    request_hash: String,
-    state: String,
-    status_code: Option<i64>,
-    content_type: Option<String>,
-    response_body: Option<String>,
-    created_at: i64,
+crate::row! {
+    struct Stored {
+        request_hash: String,
+        state: String,
+        status_code: Option<i64>,
+        content_type: Option<String>,
+        response_body: Option<String>,
+        created_at: i64,
+    }
 }
 
 pub async fn claim(db: &Db, tenant_id: &str, key: &str, request_hash: &str) -> Result<Claim> {

@@ -93,14 +93,16 @@ impl Sql {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct TextValue {
-    v: String,
+crate::row! {
+    struct TextValue {
+        v: String,
+    }
 }
 
-#[derive(sqlx::FromRow)]
-struct IntValue {
-    v: i64,
+crate::row! {
+    struct IntValue {
+        v: i64,
+    }
 }
 
 /// Fetches one page of `spec` within `tenant_id`.

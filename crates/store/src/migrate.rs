@@ -21,10 +21,11 @@ const MIGRATIONS: &[Migration] = &[Migration {
     postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
 }];
 
-#[derive(sqlx::FromRow)]
-struct Applied {
-    #[allow(dead_code)]
-    version: i64,
+crate::row! {
+    struct Applied {
+        #[allow(dead_code)]
+        version: i64,
+    }
 }
 
 /// Applies every migration not yet applied. Returns how many were applied now.
@@ -89,17 +90,19 @@ pub struct SchemaShape {
     pub indexes: std::collections::BTreeSet<(String, String, String, bool)>,
 }
 
-#[derive(sqlx::FromRow)]
-struct ColumnRow {
-    table_name: String,
-    column_name: String,
+crate::row! {
+    struct ColumnRow {
+        table_name: String,
+        column_name: String,
+    }
 }
 
-#[derive(sqlx::FromRow)]
-struct IndexRow {
-    index_name: String,
-    table_name: String,
-    definition: String,
+crate::row! {
+    struct IndexRow {
+        index_name: String,
+        table_name: String,
+        definition: String,
+    }
 }
 
 /// Reads the schema's shape from the database's own catalog. The catalogs differ by dialect;

@@ -9,43 +9,47 @@ use crate::events::{self, NewEvent};
 use crate::list::{self, Filter, ListSpec, Page, SortColumn};
 use crate::{Result, StoreError, args};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Product {
-    pub tenant_id: String,
-    pub product_id: String,
-    pub product_sku: String,
-    pub name: String,
-    pub specification: String,
-    pub category: String,
-    pub brand: String,
-    pub description: Option<String>,
-    /// JSON array of image URLs.
-    pub images: String,
-    pub status: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+crate::row! {
+    #[derive(Debug, Clone)]
+    pub struct Product {
+        pub tenant_id: String,
+        pub product_id: String,
+        pub product_sku: String,
+        pub name: String,
+        pub specification: String,
+        pub category: String,
+        pub brand: String,
+        pub description: Option<String>,
+        /// JSON array of image URLs.
+        pub images: String,
+        pub status: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Variant {
-    pub tenant_id: String,
-    pub variant_id: String,
-    pub product_id: String,
-    pub product_sku: String,
-    pub product_name: String,
-    pub variant_sku: String,
-    pub variant_name: String,
-    pub grade: String,
-    pub condition: Option<String>,
-    pub color_name: Option<String>,
-    pub images: String,
-    pub list_price: Option<i64>,
-    pub acquisition_cost: Option<i64>,
-    /// JSON array of [`PricingTier`] in minor units.
-    pub pricing: String,
-    pub status: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+crate::row! {
+    #[derive(Debug, Clone)]
+    pub struct Variant {
+        pub tenant_id: String,
+        pub variant_id: String,
+        pub product_id: String,
+        pub product_sku: String,
+        pub product_name: String,
+        pub variant_sku: String,
+        pub variant_name: String,
+        pub grade: String,
+        pub condition: Option<String>,
+        pub color_name: Option<String>,
+        pub images: String,
+        pub list_price: Option<i64>,
+        pub acquisition_cost: Option<i64>,
+        /// JSON array of [`PricingTier`] in minor units.
+        pub pricing: String,
+        pub status: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 impl Variant {
@@ -594,10 +598,11 @@ pub async fn list(
     }))
 }
 
-#[derive(sqlx::FromRow)]
-struct VariantCount {
-    product_id: String,
-    n: i64,
+crate::row! {
+    struct VariantCount {
+        product_id: String,
+        n: i64,
+    }
 }
 
 async fn variant_counts(

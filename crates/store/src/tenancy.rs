@@ -9,31 +9,35 @@ use crate::db::{Db, Tx};
 use crate::events::{self, NewEvent};
 use crate::{Result, StoreError, args};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Organization {
-    pub organization_id: String,
-    pub name: String,
-    pub tier: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+crate::row! {
+    #[derive(Debug, Clone)]
+    pub struct Organization {
+        pub organization_id: String,
+        pub name: String,
+        pub tier: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct BusinessUnit {
-    pub tenant_id: String,
-    pub organization_id: String,
-    pub name: String,
-    pub region: String,
-    pub currency: String,
-    pub timezone: String,
-    pub vat_rate_bp: i64,
-    pub vat_mode: String,
-    pub default_contract_length: i64,
-    pub order_number_prefix: String,
-    /// The settings document as stored (wire form).
-    pub settings: String,
-    pub created_at: i64,
-    pub updated_at: i64,
+crate::row! {
+    #[derive(Debug, Clone)]
+    pub struct BusinessUnit {
+        pub tenant_id: String,
+        pub organization_id: String,
+        pub name: String,
+        pub region: String,
+        pub currency: String,
+        pub timezone: String,
+        pub vat_rate_bp: i64,
+        pub vat_mode: String,
+        pub default_contract_length: i64,
+        pub order_number_prefix: String,
+        /// The settings document as stored (wire form).
+        pub settings: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 impl BusinessUnit {
@@ -68,21 +72,21 @@ pub struct BusinessUnitChanges {
     pub settings: Option<Settings>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ApiKey {
-    pub key_id: String,
-    pub organization_id: String,
-    pub name: String,
-    #[sqlx(rename = "permissions")]
-    pub permissions_json: String,
-    #[sqlx(rename = "business_unit_ids")]
-    pub business_unit_ids_json: Option<String>,
-    pub created_by: Option<String>,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    pub usage_count: i64,
-    pub expires_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+crate::row! {
+    #[derive(Debug, Clone)]
+    pub struct ApiKey {
+        pub key_id: String,
+        pub organization_id: String,
+        pub name: String,
+        pub permissions_json: String,
+        pub business_unit_ids_json: Option<String>,
+        pub created_by: Option<String>,
+        pub created_at: i64,
+        pub last_used_at: Option<i64>,
+        pub usage_count: i64,
+        pub expires_at: Option<i64>,
+        pub revoked_at: Option<i64>,
+    }
 }
 
 impl ApiKey {
@@ -124,7 +128,7 @@ pub struct CreatedApiKey {
 
 const ORG_COLUMNS: &str = "organization_id, name, tier, created_at, updated_at";
 const BU_COLUMNS: &str = "tenant_id, organization_id, name, region, currency, timezone, vat_rate_bp, vat_mode, default_contract_length, order_number_prefix, settings, created_at, updated_at";
-const KEY_COLUMNS: &str = "key_id, organization_id, name, permissions, business_unit_ids, created_by, created_at, last_used_at, usage_count, expires_at, revoked_at";
+const KEY_COLUMNS: &str = "key_id, organization_id, name, permissions AS permissions_json, business_unit_ids AS business_unit_ids_json, created_by, created_at, last_used_at, usage_count, expires_at, revoked_at";
 
 pub struct Bootstrapped {
     pub organization: Organization,
@@ -179,9 +183,10 @@ pub async fn bootstrap_organization(
 }
 
 pub async fn count_organizations(db: &Db) -> Result<i64> {
-    #[derive(sqlx::FromRow)]
-    struct Count {
-        n: i64,
+    crate::row! {
+        struct Count {
+            n: i64,
+        }
     }
     let row: Option<Count> = db
         .fetch_optional("SELECT COUNT(*) AS n FROM organizations", vec![])
@@ -487,26 +492,33 @@ pub async fn revoke_api_key(
 /// The key whose secret is `secret`, with its organization. Looked up by hash; the hashes are
 /// compared again in constant time.
 pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<(ApiKey, Organization)>> {
-    #[derive(sqlx::FromRow)]
-    struct Found {
-        #[sqlx(flatten)]
-        key: ApiKey,
-        secret_hash: String,
+    crate::row! {
+        struct Found {
+            key_id: String,
+            secret_hash: String,
+        }
     }
     let hash = api_key::hash_secret(secret);
     let found: Option<Found> = db
         .fetch_optional(
-            format!("SELECT {KEY_COLUMNS}, secret_hash FROM api_keys WHERE secret_hash = $1"),
+            "SELECT key_id, secret_hash FROM api_keys WHERE secret_hash = $1",
             args![&hash],
         )
         .await?;
     let Some(found) = found.filter(|f| api_key::hashes_equal(&f.secret_hash, &hash)) else {
         return Ok(None);
     };
-    let organization = get_organization(db, &found.key.organization_id)
+    let key: Option<ApiKey> = db
+        .fetch_optional(
+            format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
+            args![&found.key_id],
+        )
+        .await?;
+    let Some(key) = key else { return Ok(None) };
+    let organization = get_organization(db, &key.organization_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    Ok(Some((found.key, organization)))
+    Ok(Some((key, organization)))
 }
 
 /// Adds counted uses to keys: `(key_id, uses, last_used_at)`. Uses are counted in memory and
