@@ -208,12 +208,12 @@ async fn admitted(state: &AppState, caller: Caller, request: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return ApiError::payload_too_large(limit).into_response();
+        return too_large(limit);
     }
     let (mut parts, body) = request.into_parts();
     let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
-        Err(_) => return ApiError::payload_too_large(limit).into_response(),
+        Err(_) => return too_large(limit),
     };
     let idempotency_key = (parts.method == Method::POST)
         .then(|| {
@@ -312,6 +312,15 @@ async fn settle(state: &AppState, tenant_id: &str, key: &str, response: Response
         tracing::warn!(error = %e, "could not store an idempotent response");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The rest of an oversized body is never read, so the connection cannot carry another request.
+fn too_large(limit: usize) -> Response {
+    let mut response = ApiError::payload_too_large(limit).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 fn request_hash(parts: &Parts, body: &[u8]) -> String {

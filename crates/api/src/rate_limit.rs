@@ -25,14 +25,24 @@ pub trait RateLimiter: Send + Sync {
 /// GCRA in memory: one "theoretical arrival time" per key. A full quota may be spent at once
 /// (burst = the per-minute limit), then it refills evenly over the minute.
 pub struct InProcessLimiter {
-    started: Instant,
+    /// Nanoseconds on a monotonic clock.
+    clock: Box<dyn Fn() -> u64 + Send + Sync>,
     arrivals: Mutex<HashMap<String, u64>>,
 }
 
 impl Default for InProcessLimiter {
     fn default() -> Self {
+        let started = Instant::now();
+        InProcessLimiter::with_clock(move || started.elapsed().as_nanos() as u64)
+    }
+}
+
+impl InProcessLimiter {
+    /// A limiter reading time from `clock` (monotonic nanoseconds), e.g. a fixed instant so a
+    /// test's count of requests does not depend on how fast the machine sends them.
+    pub fn with_clock(clock: impl Fn() -> u64 + Send + Sync + 'static) -> InProcessLimiter {
         InProcessLimiter {
-            started: Instant::now(),
+            clock: Box::new(clock),
             arrivals: Mutex::new(HashMap::new()),
         }
     }
@@ -78,8 +88,7 @@ impl InProcessLimiter {
 
 impl RateLimiter for InProcessLimiter {
     fn check(&self, key: &str, per_minute: u32) -> Decision {
-        let now = self.started.elapsed().as_nanos() as u64;
-        self.check_at(key, per_minute, now)
+        self.check_at(key, per_minute, (self.clock)())
     }
 }
 

@@ -228,18 +228,29 @@ async fn serve_bootstraps_then_stops_gracefully(backend: Backend) {
         }
     };
     assert_eq!(response.status(), 200);
-    // A request that is half-sent when SIGTERM arrives is still answered in full.
+    // A request whose body is still arriving when SIGTERM comes is answered in full. With
+    // `Expect: 100-continue` the server says when the handler has started reading the body, so
+    // the signal lands on a request that is in flight, not on an idle connection.
     let csv = "Product Name,Product SKU,Category,Brand,Specification,Variant SKU,List Price,Acquisition Cost,12mo_Price\n\
                Late,LATE-1,Laptops,Acme,spec,LATE-1-A,100,50,10\n";
     let head = format!(
         "POST /v1/products/csv HTTP/1.1\r\nHost: {listen}\r\nAuthorization: Bearer {key}\r\nTenant-ID: {tenant}\r\n\
-         Content-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+         Content-Type: text/csv\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         csv.len()
     );
     let mut stream = tokio::net::TcpStream::connect(&listen).await.unwrap();
     stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&csv.as_bytes()[..20]).await.unwrap();
-    stream.flush().await.unwrap();
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        stream.read_exact(&mut byte).await.unwrap();
+        interim.push(byte[0]);
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -252,7 +263,7 @@ async fn serve_bootstraps_then_stops_gracefully(backend: Backend) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    stream.write_all(&csv.as_bytes()[20..]).await.unwrap();
+    stream.write_all(csv.as_bytes()).await.unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
