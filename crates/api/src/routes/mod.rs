@@ -11,6 +11,7 @@ pub mod business_units;
 pub mod events;
 pub mod ops;
 pub mod products;
+pub mod products_csv;
 
 pub fn v1() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
@@ -22,7 +23,7 @@ pub fn v1() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(products::list_variants))
         .routes(routes!(products::set_variant_status))
-        .routes(routes!(products::import_csv))
+        .routes(routes!(products_csv::import_csv))
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::revoke_api_key))
         .routes(routes!(
