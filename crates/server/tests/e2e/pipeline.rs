@@ -469,3 +469,36 @@ async fn every_route_is_guarded(s: &Server) {
         }
     }
 }
+
+on_both!(regions_do_not_see_each_other, regions_do_not_see_each_other);
+async fn regions_do_not_see_each_other(s: &Server) {
+    let tenant = s.organization("growth").await;
+    // A second deployment for another region on the same database.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let us = flexportal_api::AppState::new(s.db.clone(), "us");
+    let task = tokio::spawn(flexportal_server::serve(us, listener, async {
+        let _ = stopped.await;
+    }));
+    let elsewhere = flexportal_client::Client::new(&base, &tenant.api_key, &tenant.tenant_id);
+    let response = elsewhere
+        .send(RawRequest::get("/v1/products"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (response.status, response.error_code()),
+        (403, Some("NO_TENANT_ACCESS"))
+    );
+    assert_eq!(response.header("flexportal-region"), Some("us"));
+    assert_eq!(
+        s.client(&tenant)
+            .send(RawRequest::get("/v1/products"))
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+}
