@@ -75,12 +75,18 @@ fn uuid_like() -> String {
 
 /// The whole application: `/v1` behind the pipeline, plus health, metrics and docs.
 pub fn app(state: AppState) -> Router {
-    let (v1, api) = routes::v1().split_for_parts();
+    let (v1, v1_api) = routes::v1().split_for_parts();
+    let (ops, ops_api) = routes::ops::documented().split_for_parts();
     let v1 = v1.layer(middleware::from_fn_with_state(state.clone(), pipeline::v1));
-    let document = openapi::finish(api);
+    let mut document = openapi::finish(v1_api);
+    document.merge(ops_api);
     Router::new()
         .merge(v1)
-        .merge(routes::ops::router(document))
+        .merge(ops)
+        .merge(routes::ops::docs(document))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "This route does not take that method")
+        })
         .fallback(|| async { ApiError::not_found("Route") })
         .with_state(state.clone())
         .layer(middleware::from_fn_with_state(state, observe))

@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::input::{JsonBody, ListParams, Problems, QueryParams};
 use crate::pipeline::Caller;
+use crate::routes::next_cursor;
 
 const READ: Required = Required::read("api_keys");
 const WRITE: Required = Required::write("api_keys");
@@ -94,11 +95,7 @@ pub async fn list_api_keys(
         count: api_keys.len(),
         limit: params.limit,
         has_more,
-        next_cursor: if has_more {
-            api_keys.last().map(|k| k.key_id.clone())
-        } else {
-            None
-        },
+        next_cursor: next_cursor(has_more, &api_keys, |k| &k.key_id),
         api_keys,
     }))
 }

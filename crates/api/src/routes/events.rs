@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::error::ApiResult;
 use crate::input::{ListParams, QueryParams};
 use crate::pipeline::Caller;
+use crate::routes::next_cursor;
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -82,11 +83,7 @@ pub async fn list_events(
         count: events.len(),
         limit: params.limit,
         has_more: page.has_more,
-        next_cursor: if page.has_more {
-            events.last().map(|e| e.event_id.clone())
-        } else {
-            None
-        },
+        next_cursor: next_cursor(page.has_more, &events, |e| &e.event_id),
         events,
     }))
 }

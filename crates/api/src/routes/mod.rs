@@ -40,3 +40,16 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
         serde_json::Value::Null
     })
 }
+
+/// A list's `nextCursor`: the id of the page's last item while more items follow.
+pub(crate) fn next_cursor<T>(
+    has_more: bool,
+    items: &[T],
+    id: impl Fn(&T) -> &String,
+) -> Option<String> {
+    if has_more {
+        items.last().map(|item| id(item).clone())
+    } else {
+        None
+    }
+}

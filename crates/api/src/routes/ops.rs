@@ -1,40 +1,75 @@
-//! Health, readiness, metrics, the OpenAPI document and its docs UI. No authentication.
+//! Health, readiness and metrics, the OpenAPI document and its docs UI. No authentication.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::AppState;
 
-pub fn router(document: utoipa::openapi::OpenApi) -> Router<AppState> {
+/// The operational routes that belong in the OpenAPI document.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+}
+
+/// The document itself and the docs UI, which reads it; both served from the binary.
+pub fn docs(document: utoipa::openapi::OpenApi) -> Router<AppState> {
     let json = serde_json::to_value(&document).unwrap_or_default();
     Router::new()
-        .route(
-            "/healthz",
-            get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
-        )
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .route("/openapi.json", get(move || async move { Json(json) }))
         .merge(SwaggerUi::new("/docs").url("/docs/openapi.json", document))
 }
 
-async fn readyz(State(state): State<AppState>) -> Response {
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, `ready` or `unavailable`.
+    pub status: String,
+    /// `ok` or `unreachable`; readiness only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "Operations", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        database: None,
+    })
+}
+
+/// Readiness: the database answers too. 503 while it does not.
+#[utoipa::path(get, path = "/readyz", tag = "Operations",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
     if state.db.ping().await {
-        Json(serde_json::json!({ "status": "ready", "database": "ok" })).into_response()
+        Json(Health {
+            status: "ready".into(),
+            database: Some("ok".into()),
+        })
+        .into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "unavailable", "database": "unreachable" })),
-        )
-            .into_response()
+        let body = Health {
+            status: "unavailable".into(),
+            database: Some("unreachable".into()),
+        };
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus metrics: requests and their latencies by method, route and status.
+#[utoipa::path(get, path = "/metrics", tag = "Operations",
+    responses((status = 200, content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

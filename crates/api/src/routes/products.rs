@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::input::{JsonBody, ListParams, Problems, QueryParams, one_of};
 use crate::pipeline::Caller;
+use crate::routes::next_cursor;
 use crate::routes::to_json;
 
 const READ: Required = Required::read("products");
@@ -597,11 +598,7 @@ pub async fn list_products(
         count: products.len(),
         limit: params.limit,
         has_more: page.has_more,
-        next_cursor: if page.has_more {
-            products.last().map(|p| p.product_id.clone())
-        } else {
-            None
-        },
+        next_cursor: next_cursor(page.has_more, &products, |p| &p.product_id),
         products,
     }))
 }
@@ -778,11 +775,7 @@ pub async fn list_variants(
         count: variants.len(),
         limit: params.limit,
         has_more: page.has_more,
-        next_cursor: if page.has_more {
-            variants.last().map(|v| v.variant_id.clone())
-        } else {
-            None
-        },
+        next_cursor: next_cursor(page.has_more, &variants, |v| &v.variant_id),
         variants,
     }))
 }

@@ -387,6 +387,24 @@ async fn operations_endpoints(s: &Server) {
         .unwrap();
     assert_eq!(docs.status, 200);
     assert!(String::from_utf8_lossy(&docs.bytes).contains("swagger"));
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert!(
+            paths[path]["get"].is_object(),
+            "{path} missing from /openapi.json"
+        );
+        assert!(
+            paths[path]["get"]["security"].is_null(),
+            "{path} needs no key"
+        );
+    }
+    let wrong_method = client
+        .send(RawRequest::patch("/v1/products", serde_json::json!({})))
+        .await
+        .unwrap();
+    assert_eq!(
+        (wrong_method.status, wrong_method.error_code()),
+        (405, Some("METHOD_NOT_ALLOWED"))
+    );
     let unknown = client.send(RawRequest::get("/v1/rockets")).await.unwrap();
     assert_eq!(
         (unknown.status, unknown.error_code()),
