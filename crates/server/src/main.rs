@@ -372,9 +372,18 @@ async fn keys(cli: &Cli, db: &Db, command: &KeysCommand) -> Result<(), String> {
             Ok(())
         }
         KeysCommand::List { organization } => {
-            let keys = tenancy::list_api_keys(db, organization, None, 1000)
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut keys = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = tenancy::list_api_keys(db, organization, 100, cursor)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                cursor = page.items.last().map(|k| k.key_id.clone());
+                keys.extend(page.items);
+                if !page.has_more {
+                    break;
+                }
+            }
             for k in keys {
                 let state = if k.revoked_at.is_some() {
                     "revoked"

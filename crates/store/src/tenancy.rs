@@ -7,6 +7,7 @@ use flexportal_domain::time::now_micros;
 
 use crate::db::{Db, Tx};
 use crate::events::{self, NewEvent};
+use crate::list::{self, ListSpec, Page, SortColumn, SortKind};
 use crate::{Result, StoreError, args};
 
 crate::row! {
@@ -412,32 +413,29 @@ pub async fn create_api_key(
     Ok(created)
 }
 
-/// Keys of an organization, newest first, after the key `start_after` when given.
+/// A page of an organization's keys, newest first, after the key `start_after` when given.
 pub async fn list_api_keys(
     db: &Db,
     organization_id: &str,
-    start_after: Option<&str>,
     limit: i64,
-) -> Result<Vec<ApiKey>> {
-    match start_after {
-        None => {
-            db.fetch_all(
-                format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 ORDER BY created_at DESC, key_id DESC LIMIT $2"),
-                args![organization_id, limit],
-            )
-            .await
-        }
-        Some(cursor) => {
-            db.fetch_all(
-                format!(
-                    "SELECT {KEY_COLUMNS} FROM api_keys k WHERE organization_id = $1 AND EXISTS (SELECT 1 FROM api_keys c WHERE c.organization_id = $1 AND c.key_id = $2 \
-                     AND (k.created_at < c.created_at OR (k.created_at = c.created_at AND k.key_id < c.key_id))) ORDER BY created_at DESC, key_id DESC LIMIT $3"
-                ),
-                args![organization_id, cursor, limit],
-            )
-            .await
-        }
-    }
+    start_after: Option<String>,
+) -> Result<Page<ApiKey>> {
+    let spec = ListSpec {
+        from: "api_keys",
+        columns: KEY_COLUMNS,
+        // Keys belong to the organization, above its business units.
+        tenant_column: "organization_id",
+        id_column: "key_id",
+        sort: SortColumn {
+            expr: "created_at",
+            kind: SortKind::Int,
+        },
+        descending: true,
+        filters: Vec::new(),
+        limit,
+        start_after,
+    };
+    list::fetch_page(db, organization_id, &spec).await
 }
 
 pub async fn get_api_key(db: &Db, organization_id: &str, key_id: &str) -> Result<Option<ApiKey>> {

@@ -73,22 +73,15 @@ pub async fn list_api_keys(
     caller.require(READ)?;
     let params = ListParams::parse(&query, 50, 100, &["createdAt"])?;
     state.key_usage.flush(&state.db).await;
-    if let Some(cursor) = &params.start_after
-        && tenancy::get_api_key(&state.db, &caller.organization.organization_id, cursor)
-            .await?
-            .is_none()
-    {
-        return Err(flexportal_store::StoreError::UnknownCursor.into());
-    }
-    let mut keys = tenancy::list_api_keys(
+    let page = tenancy::list_api_keys(
         &state.db,
         &caller.organization.organization_id,
-        params.start_after.as_deref(),
-        params.limit + 1,
+        params.limit,
+        params.start_after,
     )
     .await?;
-    let has_more = keys.len() as i64 > params.limit;
-    keys.truncate(params.limit as usize);
+    let has_more = page.has_more;
+    let keys = page.items;
     let api_keys: Vec<ApiKeyBody> = keys.iter().map(key_body).collect();
     Ok(Json(ApiKeyList {
         success: true,
