@@ -110,24 +110,22 @@ async fn authenticate(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(ApiError::auth_required)?;
-    let (key, organization) = tenancy::authenticate(&state.db, secret)
-        .await?
-        .ok_or_else(ApiError::invalid_token)?;
-    if !key.is_usable_at(now_micros()) {
-        return Err(ApiError::invalid_token());
-    }
     let tenant_id = headers
         .get("tenant-id")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(ApiError::no_tenant_access)?;
-    // Unknown, other-region, other-organization and not-allowed units all look the same.
-    let business_unit = tenancy::get_business_unit(&state.db, tenant_id, &state.region)
+        .unwrap_or("");
+    let found = tenancy::authenticate(&state.db, secret, tenant_id, &state.region)
         .await?
-        .filter(|bu| {
-            bu.organization_id == organization.organization_id && key.may_use(&bu.tenant_id)
-        })
+        .ok_or_else(ApiError::invalid_token)?;
+    let (key, organization) = (found.key, found.organization);
+    if !key.is_usable_at(now_micros()) {
+        return Err(ApiError::invalid_token());
+    }
+    // Missing, unknown, other-region, other-organization and not-allowed units all look the same.
+    let business_unit = found
+        .business_unit
+        .filter(|bu| key.may_use(&bu.tenant_id))
         .ok_or_else(ApiError::no_tenant_access)?;
     let tier = Tier::parse(&organization.tier).unwrap_or(Tier::Starter);
     let decision = state.limiter.check(

@@ -126,14 +126,16 @@ pub async fn fetch_page<T: Row>(db: &Db, tenant_id: &str, spec: &ListSpec) -> Re
         (">", "ASC")
     };
     if let Some((value, id)) = cursor {
-        let (sort, id_col) = (spec.sort.expr, spec.id_column);
-        sql.push(&format!(" AND ({sort} {cmp} "));
-        sql.bind(value.clone());
-        sql.push(&format!(" OR ({sort} = "));
+        // A row-value comparison is one range on the (tenant, sort, id) index in both
+        // databases; the equivalent OR of two conditions makes PostgreSQL scan from the start.
+        sql.push(&format!(
+            " AND ({}, {}) {cmp} (",
+            spec.sort.expr, spec.id_column
+        ));
         sql.bind(value);
-        sql.push(&format!(" AND {id_col} {cmp} "));
+        sql.push(", ");
         sql.bind(Arg::Text(id));
-        sql.push("))");
+        sql.push(")");
     }
     sql.push(&format!(
         " ORDER BY {} {dir}, {} {dir} LIMIT ",

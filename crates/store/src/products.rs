@@ -746,8 +746,14 @@ pub async fn import(
         }
     }
     tx.commit().await?;
+    if results.len() >= BULK_ROWS {
+        db.analyze(&["products", "variants"]).await?;
+    }
     Ok(results)
 }
+
+/// Imports at least this large change the tables enough to refresh their statistics at once.
+const BULK_ROWS: usize = 500;
 
 fn json_list(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())

@@ -263,19 +263,6 @@ async fn insert_business_unit(
     Ok(created)
 }
 
-/// The business unit `tenant_id` in `region`; units of other regions do not exist here.
-pub async fn get_business_unit(
-    db: &Db,
-    tenant_id: &str,
-    region: &str,
-) -> Result<Option<BusinessUnit>> {
-    db.fetch_optional(
-        format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1 AND region = $2"),
-        args![tenant_id, region],
-    )
-    .await
-}
-
 pub async fn list_business_units(db: &Db, organization_id: &str) -> Result<Vec<BusinessUnit>> {
     db.fetch_all(
         format!(
@@ -438,14 +425,6 @@ pub async fn list_api_keys(
     list::fetch_page(db, organization_id, &spec).await
 }
 
-pub async fn get_api_key(db: &Db, organization_id: &str, key_id: &str) -> Result<Option<ApiKey>> {
-    db.fetch_optional(
-        format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE organization_id = $1 AND key_id = $2"),
-        args![organization_id, key_id],
-    )
-    .await
-}
-
 /// Revokes a key; revoking a revoked key changes nothing and returns it as it is.
 pub async fn revoke_api_key(
     db: &Db,
@@ -487,36 +466,143 @@ pub async fn revoke_api_key(
     Ok(key)
 }
 
-/// The key whose secret is `secret`, with its organization. Looked up by hash; the hashes are
-/// compared again in constant time.
-pub async fn authenticate(db: &Db, secret: &str) -> Result<Option<(ApiKey, Organization)>> {
-    crate::row! {
-        struct Found {
-            key_id: String,
-            secret_hash: String,
-        }
+/// Who a request comes from: the key, its organization, and the business unit it named when
+/// that unit exists in `region` and belongs to the key's organization.
+pub struct Authenticated {
+    pub key: ApiKey,
+    pub organization: Organization,
+    pub business_unit: Option<BusinessUnit>,
+}
+
+crate::row! {
+    struct AuthenticatedRow {
+        key_id: String,
+        organization_id: String,
+        name: String,
+        permissions_json: String,
+        business_unit_ids_json: Option<String>,
+        created_by: Option<String>,
+        created_at: i64,
+        last_used_at: Option<i64>,
+        usage_count: i64,
+        expires_at: Option<i64>,
+        revoked_at: Option<i64>,
+        secret_hash: String,
+        org_name: String,
+        org_tier: String,
+        org_created_at: i64,
+        org_updated_at: i64,
+        bu_tenant_id: Option<String>,
+        bu_name: Option<String>,
+        bu_region: Option<String>,
+        bu_currency: Option<String>,
+        bu_timezone: Option<String>,
+        bu_vat_rate_bp: Option<i64>,
+        bu_vat_mode: Option<String>,
+        bu_default_contract_length: Option<i64>,
+        bu_order_number_prefix: Option<String>,
+        bu_settings: Option<String>,
+        bu_created_at: Option<i64>,
+        bu_updated_at: Option<i64>,
     }
+}
+
+/// Looks up the key whose secret is `secret` (by hash, then compared again in constant time)
+/// together with its organization and the business unit `tenant_id`, in one query: this runs
+/// for every request.
+pub async fn authenticate(
+    db: &Db,
+    secret: &str,
+    tenant_id: &str,
+    region: &str,
+) -> Result<Option<Authenticated>> {
     let hash = api_key::hash_secret(secret);
-    let found: Option<Found> = db
+    let row: Option<AuthenticatedRow> = db
         .fetch_optional(
-            "SELECT key_id, secret_hash FROM api_keys WHERE secret_hash = $1",
-            args![&hash],
+            "SELECT k.key_id, k.organization_id, k.name, k.permissions AS permissions_json, \
+             k.business_unit_ids AS business_unit_ids_json, k.created_by, k.created_at, k.last_used_at, k.usage_count, \
+             k.expires_at, k.revoked_at, k.secret_hash, o.name AS org_name, o.tier AS org_tier, \
+             o.created_at AS org_created_at, o.updated_at AS org_updated_at, b.tenant_id AS bu_tenant_id, \
+             b.name AS bu_name, b.region AS bu_region, b.currency AS bu_currency, b.timezone AS bu_timezone, \
+             b.vat_rate_bp AS bu_vat_rate_bp, b.vat_mode AS bu_vat_mode, b.default_contract_length AS bu_default_contract_length, \
+             b.order_number_prefix AS bu_order_number_prefix, b.settings AS bu_settings, b.created_at AS bu_created_at, \
+             b.updated_at AS bu_updated_at \
+             FROM api_keys k JOIN organizations o ON o.organization_id = k.organization_id \
+             LEFT JOIN business_units b ON b.tenant_id = $2 AND b.organization_id = k.organization_id AND b.region = $3 \
+             WHERE k.secret_hash = $1",
+            args![&hash, tenant_id, region],
         )
         .await?;
-    let Some(found) = found.filter(|f| api_key::hashes_equal(&f.secret_hash, &hash)) else {
+    let Some(r) = row.filter(|r| api_key::hashes_equal(&r.secret_hash, &hash)) else {
         return Ok(None);
     };
-    let key: Option<ApiKey> = db
-        .fetch_optional(
-            format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
-            args![&found.key_id],
-        )
-        .await?;
-    let Some(key) = key else { return Ok(None) };
-    let organization = get_organization(db, &key.organization_id)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    Ok(Some((key, organization)))
+    let business_unit = match (
+        r.bu_tenant_id,
+        r.bu_name,
+        r.bu_region,
+        r.bu_currency,
+        r.bu_timezone,
+        r.bu_vat_rate_bp,
+        r.bu_vat_mode,
+        r.bu_default_contract_length,
+        r.bu_order_number_prefix,
+        r.bu_settings,
+        r.bu_created_at,
+        r.bu_updated_at,
+    ) {
+        (
+            Some(tenant_id),
+            Some(name),
+            Some(region),
+            Some(currency),
+            Some(timezone),
+            Some(vat_rate_bp),
+            Some(vat_mode),
+            Some(default_contract_length),
+            Some(order_number_prefix),
+            Some(settings),
+            Some(created_at),
+            Some(updated_at),
+        ) => Some(BusinessUnit {
+            tenant_id,
+            organization_id: r.organization_id.clone(),
+            name,
+            region,
+            currency,
+            timezone,
+            vat_rate_bp,
+            vat_mode,
+            default_contract_length,
+            order_number_prefix,
+            settings,
+            created_at,
+            updated_at,
+        }),
+        _ => None,
+    };
+    Ok(Some(Authenticated {
+        organization: Organization {
+            organization_id: r.organization_id.clone(),
+            name: r.org_name,
+            tier: r.org_tier,
+            created_at: r.org_created_at,
+            updated_at: r.org_updated_at,
+        },
+        key: ApiKey {
+            key_id: r.key_id,
+            organization_id: r.organization_id,
+            name: r.name,
+            permissions_json: r.permissions_json,
+            business_unit_ids_json: r.business_unit_ids_json,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            usage_count: r.usage_count,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        },
+        business_unit,
+    }))
 }
 
 /// Adds counted uses to keys: `(key_id, uses, last_used_at)`. Uses are counted in memory and
