@@ -112,17 +112,29 @@ pub async fn upsert(
     render: RenderProduct<'_>,
 ) -> Result<UpsertOutcome> {
     let mut tx = db.begin().await?;
-    let outcome = upsert_in(&mut tx, tenant_id, changes, render).await?;
+    let outcome = upsert_in(&mut tx, tenant_id, changes).await?;
+    record_product_event(
+        &mut tx,
+        tenant_id,
+        &outcome.product_id,
+        write_event(&outcome),
+        render,
+    )
+    .await?;
     tx.commit().await?;
     Ok(outcome)
 }
 
-async fn upsert_in(
-    tx: &mut Tx,
-    tenant_id: &str,
-    changes: ProductChanges,
-    render: RenderProduct<'_>,
-) -> Result<UpsertOutcome> {
+fn write_event(outcome: &UpsertOutcome) -> &'static str {
+    if outcome.created {
+        "product.created"
+    } else {
+        "product.updated"
+    }
+}
+
+/// The writes of an upsert, without its event: the caller records one per product.
+async fn upsert_in(tx: &mut Tx, tenant_id: &str, changes: ProductChanges) -> Result<UpsertOutcome> {
     let sku = changes.product_sku.clone().unwrap_or_default();
     let existing: Option<Product> = tx
         .fetch_optional(
@@ -133,7 +145,7 @@ async fn upsert_in(
         )
         .await?;
     match existing {
-        Some(product) => write_existing(tx, tenant_id, product, changes, render).await,
+        Some(product) => write_existing(tx, tenant_id, product, changes).await,
         None => {
             let now = now_micros();
             let product_id = IdKind::Product.generate();
@@ -155,7 +167,6 @@ async fn upsert_in(
             .await?;
             let variants =
                 apply_variants(tx, tenant_id, &product_id, changes.variants, now).await?;
-            record_product_event(tx, tenant_id, &product_id, "product.created", render).await?;
             Ok(UpsertOutcome {
                 product_id,
                 product_sku: sku,
@@ -196,7 +207,15 @@ pub async fn update(
             });
         }
     }
-    let outcome = write_existing(&mut tx, tenant_id, product, changes, render).await?;
+    let outcome = write_existing(&mut tx, tenant_id, product, changes).await?;
+    record_product_event(
+        &mut tx,
+        tenant_id,
+        &outcome.product_id,
+        "product.updated",
+        render,
+    )
+    .await?;
     tx.commit().await?;
     Ok(outcome)
 }
@@ -206,7 +225,6 @@ async fn write_existing(
     tenant_id: &str,
     product: Product,
     changes: ProductChanges,
-    render: RenderProduct<'_>,
 ) -> Result<UpsertOutcome> {
     let now = now_micros();
     tx.execute(
@@ -230,14 +248,6 @@ async fn write_existing(
     .await?;
     let variants =
         apply_variants(tx, tenant_id, &product.product_id, changes.variants, now).await?;
-    record_product_event(
-        tx,
-        tenant_id,
-        &product.product_id,
-        "product.updated",
-        render,
-    )
-    .await?;
     Ok(UpsertOutcome {
         product_sku: changes.product_sku.unwrap_or(product.product_sku),
         product_id: product.product_id,
@@ -730,11 +740,18 @@ pub async fn import(
 ) -> Result<Vec<ImportResult>> {
     let mut tx = db.begin().await?;
     let mut results = Vec::with_capacity(rows.len());
+    // One event per product touched, recorded after all rows, so a product imported across many
+    // rows is rendered once rather than once per row.
+    let mut touched: Vec<(String, &'static str)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for row in rows {
         tx.execute("SAVEPOINT import_row", vec![]).await?;
-        match upsert_in(&mut tx, tenant_id, row, render).await {
+        match upsert_in(&mut tx, tenant_id, row).await {
             Ok(outcome) => {
                 tx.execute("RELEASE SAVEPOINT import_row", vec![]).await?;
+                if seen.insert(outcome.product_id.clone()) {
+                    touched.push((outcome.product_id.clone(), write_event(&outcome)));
+                }
                 results.push(Ok(outcome));
             }
             Err(StoreError::Refused { code, message } | StoreError::Conflict { code, message }) => {
@@ -744,6 +761,9 @@ pub async fn import(
             }
             Err(e) => return Err(e),
         }
+    }
+    for (product_id, event_type) in &touched {
+        record_product_event(&mut tx, tenant_id, product_id, event_type, render).await?;
     }
     tx.commit().await?;
     if results.len() >= BULK_ROWS {

@@ -389,6 +389,21 @@ async fn csv_import_keeps_good_rows(s: &Server) {
         .unwrap();
     assert_eq!(macbook.items.len(), 3);
     assert!(macbook.items.iter().all(|v| v.pricing.len() == 4));
+    // One event per product, carrying all the variants its rows brought.
+    let created = client
+        .list_events(&flexportal_client::EventQuery {
+            event_type: Some("product.created".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.items.len(), 3);
+    let macbook_event = created
+        .items
+        .iter()
+        .find(|e| e.data["productSku"] == "MACBOOK-PRO-16")
+        .unwrap();
+    assert_eq!(macbook_event.data["variants"].as_array().unwrap().len(), 3);
 
     // Again, as a multipart upload: everything is an update now.
     let again = client
