@@ -10,7 +10,7 @@
 //! use futures_util::TryStreamExt;
 //! use flexportal_client::{Client, ProductQuery};
 //!
-//! let client = Client::new("http://127.0.0.1:8080", "fp_live_…", "bu_…");
+//! let client = Client::new("http://127.0.0.1:8080", "pk_live_eu_…", "bu_…");
 //! let active: Vec<_> = client
 //!     .products(ProductQuery { status: Some("active".into()), ..ProductQuery::default() })
 //!     .try_collect()
