@@ -120,6 +120,11 @@ impl Problems {
         self.0.is_empty()
     }
 
+    /// How many problems so far; lets a caller tell whether a part of the body added any.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
             Ok(())

@@ -11,9 +11,11 @@ use reqwest::multipart::{Form, Part};
 use crate::inputs::Cursor;
 use crate::models::BusinessUnitEnvelope;
 use crate::{
-    ApiKey, ApiKeyCreated, ApiKeyRevoked, BusinessUnit, Client, Error, Event, EventQuery,
-    ImportResult, ListQuery, NewApiKey, NewProduct, Page, Product, ProductDeleted, ProductQuery,
-    ProductWrite, Variant, VariantQuery, VariantStatusResult, segment,
+    ApiKey, ApiKeyCreated, ApiKeyRevoked, BusinessUnit, Client, Customer, CustomerChanges,
+    CustomerDeleted, CustomerQuery, CustomerWrite, Error, Event, EventQuery, ImportResult,
+    ListQuery, NewApiKey, NewOrder, NewProduct, Order, OrderQuery, OrderWrite, Page, Product,
+    ProductDeleted, ProductQuery, ProductWrite, Variant, VariantQuery, VariantStatusResult,
+    segment,
 };
 
 impl Client {
@@ -120,6 +122,144 @@ impl Client {
         let form = Form::new().part("csvFile", part);
         self.call(Method::POST, "/v1/products/csv", |r| r.multipart(form))
             .await
+    }
+
+    // ---- orders --------------------------------------------------------------------------------
+
+    /// Places an order, pricing each line from its variant. Repeating the same order (same
+    /// email, same lines) within the business unit's idempotency window returns the first order
+    /// instead of a second one; use [`Client::create_order_status`] to tell the two apart.
+    pub async fn create_order(&self, input: &NewOrder) -> Result<OrderWrite, Error> {
+        self.create_order_status(input)
+            .await
+            .map(|(_, written)| written)
+    }
+
+    /// Like [`Client::create_order`], with the status: 201 for a new order, 200 when an
+    /// identical recent order was returned instead.
+    pub async fn create_order_status(&self, input: &NewOrder) -> Result<(u16, OrderWrite), Error> {
+        let path = "/v1/orders";
+        let request = self.authed(Method::POST, path).json(input);
+        let raw = self.exchange("POST", path, request).await?;
+        let status = raw.status;
+        crate::decode(raw, |_| Ok(())).map(|written| (status, written))
+    }
+
+    /// One order with its lines and totals.
+    pub async fn get_order(&self, order_id: &str) -> Result<Order, Error> {
+        self.call(
+            Method::GET,
+            &format!("/v1/orders/{}", segment(order_id)),
+            |r| r,
+        )
+        .await
+    }
+
+    /// One page of orders.
+    pub async fn list_orders(&self, query: &OrderQuery) -> Result<Page<Order>, Error> {
+        self.list("/v1/orders", "orders", query).await
+    }
+
+    /// Every order matching `query`, fetching further pages as the stream is read.
+    pub fn orders(
+        &self,
+        query: OrderQuery,
+    ) -> impl Stream<Item = Result<Order, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_orders(&q).await })
+    }
+
+    /// Replaces the order's notes as a whole (at most 5000 characters).
+    pub async fn update_order_notes(
+        &self,
+        order_id: &str,
+        notes: &str,
+    ) -> Result<OrderWrite, Error> {
+        let path = format!("/v1/orders/{}/notes", segment(order_id));
+        self.call(Method::PATCH, &path, |r| {
+            r.json(&serde_json::json!({ "notes": notes }))
+        })
+        .await
+    }
+
+    /// Confirms a pending order; any other status is refused with `ORDER_NOT_CONFIRMABLE`.
+    pub async fn confirm_order(&self, order_id: &str) -> Result<OrderWrite, Error> {
+        let path = format!("/v1/orders/{}/confirm", segment(order_id));
+        self.call(Method::POST, &path, |r| r).await
+    }
+
+    /// Cancels a pending or confirmed order that has no rentals yet, keeping `reason` (at most
+    /// 1000 characters) on the order. Refused with `ORDER_NOT_CANCELLABLE` or
+    /// `ALREADY_CANCELLED`.
+    pub async fn cancel_order(
+        &self,
+        order_id: &str,
+        reason: Option<&str>,
+    ) -> Result<OrderWrite, Error> {
+        let path = format!("/v1/orders/{}/cancel", segment(order_id));
+        let body = match reason {
+            Some(reason) => serde_json::json!({ "reason": reason }),
+            None => serde_json::json!({}),
+        };
+        self.call(Method::POST, &path, |r| r.json(&body)).await
+    }
+
+    // ---- customers -----------------------------------------------------------------------------
+
+    /// Creates a customer without placing an order. An email already on file is refused with
+    /// 409 `DUPLICATE_EMAIL`; placing an order finds or creates the customer on its own.
+    pub async fn create_customer(&self, input: &CustomerChanges) -> Result<CustomerWrite, Error> {
+        self.call(Method::POST, "/v1/customers", |r| r.json(input))
+            .await
+    }
+
+    /// One customer with its current figures (orders, rentals, revenue).
+    pub async fn get_customer(&self, customer_id: &str) -> Result<Customer, Error> {
+        self.call(
+            Method::GET,
+            &format!("/v1/customers/{}", segment(customer_id)),
+            |r| r,
+        )
+        .await
+    }
+
+    /// One page of customers.
+    pub async fn list_customers(&self, query: &CustomerQuery) -> Result<Page<Customer>, Error> {
+        self.list("/v1/customers", "customers", query).await
+    }
+
+    /// Every customer matching `query`, fetching further pages as the stream is read.
+    pub fn customers(
+        &self,
+        query: CustomerQuery,
+    ) -> impl Stream<Item = Result<Customer, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_customers(&q).await })
+    }
+
+    /// Changes the fields `changes` sets; the others keep their values. Setting `status` to
+    /// `active` reactivates a deleted customer.
+    pub async fn update_customer(
+        &self,
+        customer_id: &str,
+        changes: &CustomerChanges,
+    ) -> Result<CustomerWrite, Error> {
+        self.call(
+            Method::PUT,
+            &format!("/v1/customers/{}", segment(customer_id)),
+            |r| r.json(changes),
+        )
+        .await
+    }
+
+    /// Deactivates a customer; nothing is erased and an update can reactivate it. Refused
+    /// while it has active rentals (`CUSTOMER_HAS_ACTIVE_SUBSCRIPTIONS`) or open orders
+    /// (`CUSTOMER_HAS_PENDING_ORDERS`).
+    pub async fn delete_customer(&self, customer_id: &str) -> Result<CustomerDeleted, Error> {
+        self.call(
+            Method::DELETE,
+            &format!("/v1/customers/{}", segment(customer_id)),
+            |r| r,
+        )
+        .await
     }
 
     // ---- API keys ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! What the client sends: request bodies and list filters. Every field is optional so that a
 //! test can leave out exactly the field it wants refused; `None` is not sent at all.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize, Serializer};
 
 /// A product to create (all of SKU, name, specification, category, brand and variants are
 /// needed) or the fields to change in an update (any subset).
@@ -85,6 +85,146 @@ pub struct NewApiKey {
     pub expires_at: Option<String>,
 }
 
+/// A postal address. The server needs `contact_name`, `street_address`, `city` and `country`;
+/// the rest is optional. Orders and customers return addresses as JSON values, which
+/// `serde_json::from_value` turns back into this type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// Floor, suite, building name: whatever comes before the street.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_info: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<String>,
+    /// District or neighbourhood, where the postal system uses one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// State, province or region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_area: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// A country name or ISO code; the server keeps it as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// An order to place. The server needs `customer`, `billing_address` and at least one item;
+/// each line is priced from its variant, so no prices are sent. Placing the same order for the
+/// same email again within the business unit's idempotency window returns the first order.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewOrder {
+    /// `standard` (the default), `extension` or `upgrade`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<NewOrderCustomer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    /// The billing address is used when this is left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Address>,
+    /// 1–100 lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<NewOrderItem>>,
+    /// Values of the business unit's order custom fields, keyed by field id; checked against
+    /// their definitions (required fields, types, options).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_fields: Option<serde_json::Value>,
+    /// At most 5000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// What an extension continues. When sent, it must be an object with `originalOrderId`,
+    /// `extensionMonths`, `previousEndDate` and `newEndDate`; other keys are kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension_details: Option<serde_json::Value>,
+    /// What an upgrade replaces. When sent, it must be an object with `previousDevice`,
+    /// `previousSerialNumber`, `previousMonthlyAmount` and `previousRentalId`; other keys are kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade_details: Option<serde_json::Value>,
+}
+
+/// Who the order is for; email, first and last name are required. The customer is found by
+/// email (case-insensitive) or created from these fields. A customer already on file keeps its
+/// profile: only its missing company and phone are filled in from here.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewOrderCustomer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// `individual` (the default) or `business`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<String>,
+}
+
+/// One order line: a quantity of one variant for one contract length.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewOrderItem {
+    /// The variant SKU; the variant must be active and priced for the contract length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// 1–1000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+    /// Months, 1–120; the business unit's default contract length when left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_length: Option<i64>,
+}
+
+/// A customer to create (email, first and last name are needed) or the fields to change in an
+/// update (any subset; the rest keep their values).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerChanges {
+    /// On update, may be sent but must name the customer being updated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// Unique within the business unit (case-insensitive); a clash is 409 `DUPLICATE_EMAIL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// `individual` or `business`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<String>,
+    /// `due_immediately`, `net_7`, `net_14` or `net_30`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_terms: Option<String>,
+    /// `active` reactivates a deactivated customer; use `delete_customer` to deactivate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Values of the business unit's customer custom fields, keyed by field id. Replaces all
+    /// of them, so send the complete set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_fields: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Address>,
+}
+
 /// Filters and paging for `list_products`. Products are newest first unless sorted otherwise.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -161,6 +301,86 @@ pub struct EventQuery {
     pub resource_id: Option<String>,
 }
 
+/// Filters and paging for `list_orders`. Orders are newest first unless sorted otherwise.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderQuery {
+    /// 1–100, default 50.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    /// `createdAt`, `updatedAt`, `orderId`, `status` or `totals.total`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_dir: Option<String>,
+    /// `pending`, `confirmed`, `partial`, `fulfilled` or `cancelled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// `standard`, `extension` or `upgrade`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_type: Option<String>,
+    /// A date or RFC 3339 instant, inclusive. A bare date is midnight in the business unit's
+    /// time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_from: Option<String>,
+    /// A date or RFC 3339 instant, exclusive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_to: Option<String>,
+    /// `(field id, value)` pairs, all of which must match exactly. Values compare as text, so
+    /// a number or boolean field is matched by its JSON text (`42`, `true`).
+    #[serde(flatten, serialize_with = "custom_field_params")]
+    pub custom_fields: Vec<(String, String)>,
+}
+
+/// Sends each custom field filter as its own `customField_<id>=<value>` parameter, the form
+/// the server reads.
+fn custom_field_params<S: Serializer>(
+    fields: &[(String, String)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        fields
+            .iter()
+            .map(|(id, value)| (format!("customField_{id}"), value)),
+    )
+}
+
+/// Filters and paging for `list_customers`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerQuery {
+    /// 1–100, default 50.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    /// `createdAt`, `firstName`, `lastName`, `email`, `totalMonthlyRevenue` or
+    /// `totalDevicesRented`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_dir: Option<String>,
+    /// `active` or `inactive` (deactivated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `individual` or `business`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_type: Option<String>,
+    /// An exact address, compared case-insensitively: the way to find one customer by email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_active_rentals: Option<bool>,
+}
+
 /// Paging for lists without filters.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -186,4 +406,11 @@ macro_rules! cursor {
     )*};
 }
 
-cursor!(ProductQuery, VariantQuery, EventQuery, ListQuery);
+cursor!(
+    ProductQuery,
+    VariantQuery,
+    EventQuery,
+    ListQuery,
+    OrderQuery,
+    CustomerQuery
+);

@@ -33,13 +33,15 @@ use serde::de::DeserializeOwned;
 
 pub use error::{Error, ErrorDetail};
 pub use inputs::{
-    EventQuery, ListQuery, NewApiKey, NewPricing, NewProduct, NewVariant, ProductQuery,
+    Address, CustomerChanges, CustomerQuery, EventQuery, ListQuery, NewApiKey, NewOrder,
+    NewOrderCustomer, NewOrderItem, NewPricing, NewProduct, NewVariant, OrderQuery, ProductQuery,
     VariantQuery,
 };
 pub use models::{
-    ApiKey, ApiKeyCreated, ApiKeyRevoked, BusinessUnit, Discount, Event, ImportError, ImportResult,
-    ImportSummary, Page, Pricing, Product, ProductDeleted, ProductSync, ProductWrite, Variant,
-    VariantResult, VariantStatusResult,
+    ApiKey, ApiKeyCreated, ApiKeyRevoked, BusinessUnit, Customer, CustomerDeleted, CustomerWrite,
+    Discount, Event, ImportError, ImportResult, ImportSummary, Order, OrderCustomer, OrderItem,
+    OrderTotals, OrderWrite, Page, Pricing, Product, ProductDeleted, ProductSync, ProductWrite,
+    RentalProgress, Variant, VariantResult, VariantStatusResult,
 };
 pub use raw::{Exchange, RawBody, RawRequest, RawResponse};
 /// Re-exported because [`Exchange`] and [`RawResponse`] expose its header types.

@@ -188,6 +188,199 @@ pub struct ImportError {
     pub error: String,
 }
 
+// ---- orders ------------------------------------------------------------------------------------
+
+/// An order as read, listed or returned by a write. Prices were fixed when it was placed and do
+/// not follow later changes to the catalog.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub order_id: String,
+    /// The human-facing number, e.g. `FP-000042`: the business unit's prefix and a sequence.
+    pub order_number: String,
+    pub tenant_id: String,
+    /// `pending`, `confirmed`, `partial`, `fulfilled` or `cancelled`.
+    pub status: String,
+    /// `standard`, `extension` or `upgrade`.
+    pub order_type: String,
+    /// A copy of the customer's profile when the order was placed; later edits to the
+    /// customer do not change it.
+    pub customer: OrderCustomer,
+    /// An address object; `serde_json::from_value` turns it into an [`crate::Address`].
+    pub billing_address: serde_json::Value,
+    /// The billing address when none was given.
+    pub shipping_address: serde_json::Value,
+    pub items: Vec<OrderItem>,
+    pub totals: OrderTotals,
+    /// Values of the order custom fields by field id; `Null` when none were given.
+    pub custom_fields: serde_json::Value,
+    pub rental_progress: RentalProgress,
+    /// The rentals of all lines together.
+    pub rental_ids: Vec<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub extension_details: Option<serde_json::Value>,
+    #[serde(default)]
+    pub upgrade_details: Option<serde_json::Value>,
+    #[serde(default)]
+    pub cancellation_reason: Option<String>,
+    #[serde(default)]
+    pub confirmed_at: Option<String>,
+    #[serde(default)]
+    pub cancelled_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The API key (`key_…`) that placed the order.
+    pub created_by: String,
+}
+
+/// The customer an order was placed for, as its profile stood at the time. For a customer
+/// already on file this is the stored profile, not what the order sent.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCustomer {
+    /// The customer found by email or created for the order; see `get_customer`.
+    pub customer_id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// `individual` or `business`.
+    pub customer_type: String,
+}
+
+/// One order line, with the product details and prices copied in when the order was placed.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
+    pub product_id: String,
+    #[serde(default)]
+    pub product_image_url: Option<String>,
+    pub variant_id: String,
+    /// The variant SKU.
+    pub sku: String,
+    pub product_name: String,
+    pub quantity: i64,
+    /// The monthly price of one unit.
+    pub unit_price: f64,
+    /// Months.
+    pub contract_length: i64,
+    #[serde(default)]
+    pub list_price: Option<f64>,
+    /// `variant` when copied from the variant, `unknown` when it had none.
+    pub list_price_source: String,
+    #[serde(default)]
+    pub acquisition_cost: Option<f64>,
+    /// `variant` when copied from the variant, `unknown` when it had none.
+    pub acquisition_cost_source: String,
+    pub rental_ids: Vec<String>,
+    /// `pending` (no rentals yet), `partial` or `completed` (one rental per unit).
+    pub rental_status: String,
+}
+
+/// What the order costs per month.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderTotals {
+    pub subtotal: f64,
+    pub tax_amount: f64,
+    /// The monthly amount due.
+    pub total: f64,
+    /// ISO 4217, the business unit's currency.
+    pub currency: String,
+    pub total_devices: i64,
+}
+
+/// How many of the ordered devices have been turned into rentals.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalProgress {
+    pub total_devices: i64,
+    pub rented_devices: i64,
+}
+
+/// The answer to placing, confirming or cancelling an order or changing its notes.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderWrite {
+    pub success: bool,
+    pub message: String,
+    pub order_id: String,
+    /// The order after the write.
+    pub order: Order,
+}
+
+// ---- customers ---------------------------------------------------------------------------------
+
+/// A customer with figures derived from its orders, rentals and payments.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    pub customer_id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub company: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// `individual` or `business`.
+    pub customer_type: String,
+    /// For business customers: `due_immediately`, `net_7`, `net_14` or `net_30`.
+    #[serde(default)]
+    pub payment_terms: Option<String>,
+    /// Values of the customer custom fields by field id.
+    pub custom_fields: serde_json::Value,
+    /// `active` or `inactive` (deactivated by a delete).
+    pub status: String,
+    pub total_orders: i64,
+    /// Orders neither fulfilled nor cancelled; a customer with any cannot be deleted.
+    pub open_orders: i64,
+    /// A customer with any cannot be deleted.
+    pub active_rentals: i64,
+    pub total_devices_rented: i64,
+    pub total_monthly_revenue: f64,
+    pub lifetime_collected: f64,
+    pub order_ids: Vec<String>,
+    pub rental_ids: Vec<String>,
+    /// The billing address of the latest order, or the last one set directly. An address
+    /// object; `serde_json::from_value` turns it into an [`crate::Address`].
+    #[serde(default)]
+    pub last_billing_address: Option<serde_json::Value>,
+    #[serde(default)]
+    pub last_shipping_address: Option<serde_json::Value>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The API key (`key_…`) that created the customer, directly or by placing an order.
+    pub created_by: String,
+}
+
+/// The answer to a customer create or update.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerWrite {
+    pub success: bool,
+    pub message: String,
+    pub customer_id: String,
+    /// The customer after the write.
+    pub customer: Customer,
+}
+
+/// The answer to a delete, which deactivates the customer rather than erasing it; an update
+/// with `status: active` brings it back.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerDeleted {
+    pub success: bool,
+    pub message: String,
+    pub customer_id: String,
+}
+
 // ---- API keys ----------------------------------------------------------------------------------
 
 /// An API key as listed; its secret is never shown again after creation.

@@ -4,8 +4,10 @@
 pub mod api_key;
 pub mod business_unit;
 pub mod catalog;
+pub mod contact;
 pub mod ids;
 pub mod money;
+pub mod orders;
 pub mod permissions;
 pub mod settings;
 pub mod tier;

@@ -114,18 +114,83 @@ pub struct CustomFieldDefinition {
     pub field_type: CustomFieldType,
     #[serde(default)]
     pub required: bool,
+    /// Which record the field belongs to.
+    #[serde(default = "order_section")]
+    pub section: CustomFieldSection,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+}
+
+fn order_section() -> CustomFieldSection {
+    CustomFieldSection::Order
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CustomFieldType {
     Text,
+    Email,
+    Phone,
     Number,
-    Boolean,
-    Date,
+    Textarea,
     Select,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomFieldSection {
+    Customer,
+    Order,
+    Subscription,
+}
+
+/// Checks `values` (field id → value) against the definitions of `section`: each defined field
+/// has the right type, select values are among the options, required fields are present. Keys
+/// that no definition names are kept as given. Paths are relative to the values object.
+pub fn custom_value_violations(
+    definitions: &[CustomFieldDefinition],
+    section: CustomFieldSection,
+    values: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for def in definitions.iter().filter(|d| d.section == section) {
+        let value = values
+            .get(&def.id)
+            .filter(|v| !v.is_null() && v.as_str() != Some(""));
+        let Some(value) = value else {
+            if def.required {
+                out.push((def.id.clone(), format!("{} is required", def.label)));
+            }
+            continue;
+        };
+        let problem = match (def.field_type, value) {
+            (CustomFieldType::Number, v) if v.is_number() => None,
+            (CustomFieldType::Number, _) => Some("must be a number".to_string()),
+            (_, serde_json::Value::String(text)) => match def.field_type {
+                CustomFieldType::Text if text.chars().count() > 1000 => {
+                    Some("must be at most 1000 characters".into())
+                }
+                CustomFieldType::Textarea if text.chars().count() > 5000 => {
+                    Some("must be at most 5000 characters".into())
+                }
+                CustomFieldType::Email if !crate::contact::is_email(text) => {
+                    Some("must be an email address".into())
+                }
+                CustomFieldType::Phone if !crate::contact::is_phone(text) => {
+                    Some("must be a phone number".into())
+                }
+                CustomFieldType::Select if !def.options.contains(text) => {
+                    Some(format!("must be one of: {}", def.options.join(", ")))
+                }
+                _ => None,
+            },
+            _ => Some("must be a string".to_string()),
+        };
+        if let Some(message) = problem {
+            out.push((def.id.clone(), message));
+        }
+    }
+    out
 }
 
 /// A rule a settings document broke: the dotted path and what is wrong there.
@@ -219,6 +284,7 @@ mod tests {
             label: "PO".into(),
             field_type: CustomFieldType::Select,
             required: false,
+            section: CustomFieldSection::Order,
             options: vec![],
         });
         let paths: Vec<String> = s.violations(2).into_iter().map(|v| v.0).collect();
@@ -231,5 +297,50 @@ mod tests {
             ]
         );
         assert!(Settings::default().violations(2).is_empty());
+    }
+
+    #[test]
+    fn custom_values_follow_their_definitions() {
+        let def = |id: &str, field_type, required, options: &[&str]| CustomFieldDefinition {
+            id: id.into(),
+            label: id.into(),
+            field_type,
+            required,
+            section: CustomFieldSection::Order,
+            options: options.iter().map(|o| o.to_string()).collect(),
+        };
+        let defs = vec![
+            def("po", CustomFieldType::Text, true, &[]),
+            def("seats", CustomFieldType::Number, false, &[]),
+            def("tier", CustomFieldType::Select, false, &["gold", "silver"]),
+            def("contact", CustomFieldType::Email, false, &[]),
+        ];
+        let values = |json: serde_json::Value| json.as_object().unwrap().clone();
+        assert!(
+            custom_value_violations(
+                &defs,
+                CustomFieldSection::Order,
+                &values(
+                    serde_json::json!({"po": "PO-1", "seats": 3, "tier": "gold", "other": [1]})
+                )
+            )
+            .is_empty()
+        );
+        let bad = custom_value_violations(
+            &defs,
+            CustomFieldSection::Order,
+            &values(serde_json::json!({"seats": "three", "tier": "bronze", "contact": "nope"})),
+        );
+        let ids: Vec<&str> = bad.iter().map(|v| v.0.as_str()).collect();
+        assert_eq!(ids, ["po", "seats", "tier", "contact"]);
+        // Fields of another section are not asked for.
+        assert!(
+            custom_value_violations(
+                &defs,
+                CustomFieldSection::Customer,
+                &values(serde_json::json!({}))
+            )
+            .is_empty()
+        );
     }
 }

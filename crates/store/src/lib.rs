@@ -1,11 +1,13 @@
 //! The database layer: one SQL text for SQLite and PostgreSQL, one module per resource, every
 //! write in one transaction together with the event it records.
 
+pub mod customers;
 pub mod db;
 pub mod events;
 pub mod idempotency;
 pub mod list;
 pub mod migrate;
+pub mod orders;
 pub mod products;
 pub mod tenancy;
 
@@ -55,3 +57,12 @@ impl From<serde_json::Error> for StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The wire form of each resource, which event payloads carry. The API implements it; the store
+/// calls it inside the transaction that records the event, so an event shows exactly what a read
+/// right after the change would.
+pub trait Wire: Send + Sync {
+    fn order(&self, order: &orders::Order) -> serde_json::Value;
+    /// `order_ids`: the customer's orders, newest first.
+    fn customer(&self, customer: &customers::Customer, order_ids: &[String]) -> serde_json::Value;
+}

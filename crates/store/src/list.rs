@@ -20,19 +20,23 @@ pub struct SortColumn {
     pub kind: SortKind,
 }
 
-/// One `WHERE` condition; `{}` in `sql` stands for the bound value's placeholder.
+/// One `WHERE` condition; each `{}` in `sql` stands for the next bound value's placeholder.
 #[derive(Debug, Clone)]
 pub struct Filter {
     pub sql: &'static str,
-    pub value: Arg,
+    pub values: Vec<Arg>,
 }
 
 impl Filter {
     pub fn new(sql: &'static str, value: impl Into<Arg>) -> Filter {
         Filter {
             sql,
-            value: value.into(),
+            values: vec![value.into()],
         }
+    }
+
+    pub fn with(sql: &'static str, values: Vec<Arg>) -> Filter {
+        Filter { sql, values }
     }
 }
 
@@ -84,12 +88,14 @@ impl Sql {
         self.args.push(value);
         self.text.push_str(&format!("${}", self.args.len()));
     }
-    /// Appends `fragment`, binding `value` where it says `{}`.
-    fn push_filter(&mut self, fragment: &str, value: Arg) {
-        let (before, after) = fragment.split_once("{}").unwrap_or((fragment, ""));
-        self.push(before);
-        self.bind(value);
-        self.push(after);
+    /// Appends `fragment`, binding the values in turn where it says `{}`.
+    fn push_filter(&mut self, fragment: &str, values: &[Arg]) {
+        let mut parts = fragment.split("{}");
+        self.push(parts.next().unwrap_or(""));
+        for (value, rest) in values.iter().zip(parts) {
+            self.bind(value.clone());
+            self.push(rest);
+        }
     }
 }
 
@@ -118,7 +124,7 @@ pub async fn fetch_page<T: Row>(db: &Db, tenant_id: &str, spec: &ListSpec) -> Re
     sql.bind(Arg::Text(tenant_id.to_string()));
     for filter in &spec.filters {
         sql.push(" AND ");
-        sql.push_filter(filter.sql, filter.value.clone());
+        sql.push_filter(filter.sql, &filter.values);
     }
     let (cmp, dir) = if spec.descending {
         ("<", "DESC")

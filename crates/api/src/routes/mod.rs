@@ -8,10 +8,13 @@ use crate::AppState;
 
 pub mod api_keys;
 pub mod business_units;
+pub mod customers;
 pub mod events;
 pub mod ops;
+pub mod orders;
 pub mod products;
 pub mod products_csv;
+pub mod shapes;
 
 pub fn v1() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
@@ -31,6 +34,20 @@ pub fn v1() -> OpenApiRouter<AppState> {
             business_units::update_current
         ))
         .routes(routes!(events::list_events))
+        .routes(routes!(orders::create_order, orders::list_orders))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::update_notes))
+        .routes(routes!(orders::confirm_order))
+        .routes(routes!(orders::cancel_order))
+        .routes(routes!(
+            customers::create_customer,
+            customers::list_customers
+        ))
+        .routes(routes!(
+            customers::get_customer,
+            customers::update_customer,
+            customers::delete_customer
+        ))
 }
 
 /// Serialises a response struct; a failure here is a bug, reported as a 500 without internals.
@@ -52,4 +69,16 @@ pub(crate) fn next_cursor<T>(
     } else {
         None
     }
+}
+
+/// The column a list is sorted by; `name` was checked against `sorts` already.
+pub(crate) fn sort_column(
+    sorts: &[(&str, flexportal_store::list::SortColumn)],
+    name: &str,
+) -> flexportal_store::list::SortColumn {
+    sorts
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| *c)
+        .unwrap_or(sorts[0].1)
 }

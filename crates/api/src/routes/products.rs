@@ -18,8 +18,8 @@ use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::input::{JsonBody, ListParams, Problems, QueryParams, one_of};
 use crate::pipeline::Caller;
-use crate::routes::next_cursor;
 use crate::routes::to_json;
+use crate::routes::{next_cursor, sort_column};
 
 const READ: Required = Required::read("products");
 pub(crate) const WRITE: Required = Required::write("products");
@@ -601,17 +601,6 @@ pub async fn list_products(
         next_cursor: next_cursor(page.has_more, &products, |p| &p.product_id),
         products,
     }))
-}
-
-fn sort_column(
-    sorts: &[(&str, flexportal_store::list::SortColumn)],
-    name: &str,
-) -> flexportal_store::list::SortColumn {
-    sorts
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, c)| *c)
-        .unwrap_or(sorts[0].1)
 }
 
 /// Read one product with all its variants.

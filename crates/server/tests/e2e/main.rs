@@ -5,7 +5,9 @@ mod support;
 mod catalog;
 mod catalog_lists;
 mod cli;
+mod customers;
 mod idempotency;
+mod orders;
 mod pipeline;
 mod tenancy;
 
