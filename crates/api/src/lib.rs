@@ -10,6 +10,8 @@ pub mod pipeline;
 pub mod rate_limit;
 mod routes;
 
+pub use routes::shapes::Shapes;
+
 use std::sync::Arc;
 use std::time::Instant;
 

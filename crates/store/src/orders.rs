@@ -545,9 +545,10 @@ pub async fn list(
     }
     // Each custom-field condition is an index lookup on (tenant, field, value, order).
     for (field, value) in filters.custom_fields {
+        // Not correlated with the outer row, so the database reads the matching ids once.
         conditions.push(Filter::with(
-            "order_id IN (SELECT c.order_id FROM order_custom_values c WHERE c.tenant_id = orders.tenant_id AND c.field_id = {} AND c.value = {})",
-            vec![field.into(), value.into()],
+            "order_id IN (SELECT c.order_id FROM order_custom_values c WHERE c.tenant_id = {} AND c.field_id = {} AND c.value = {})",
+            vec![tenant_id.into(), field.into(), value.into()],
         ));
     }
     let spec = ListSpec {

@@ -91,7 +91,11 @@ pub async fn fresh_database(backend: Backend) -> Option<(Db, String, CleanupHand
                 .expect("create schema");
             admin.close().await;
             let separator = if admin_url.contains('?') { '&' } else { '?' };
-            let url = format!("{admin_url}{separator}options[search_path]={schema}");
+            // Tests need no durability across a power cut; not waiting for each commit's WAL
+            // flush keeps the bulk scenarios fast.
+            let url = format!(
+                "{admin_url}{separator}options[search_path]={schema}&options[synchronous_commit]=off"
+            );
             let db = open_database(&url).await.expect("open postgres schema");
             Some((
                 db,
