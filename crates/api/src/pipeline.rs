@@ -146,7 +146,7 @@ async fn authenticate(
 
 /// Failed authentication is limited per client address, so keys and tenant ids cannot be
 /// guessed at speed; a well-configured client never touches this budget.
-const FAILED_AUTH_PER_MINUTE: u32 = 60;
+const FAILED_AUTH_PER_MINUTE: u32 = 300;
 
 fn refused_before_auth(state: &AppState, request: &Request, error: ApiError) -> Response {
     let address = request

@@ -273,6 +273,16 @@ pub async fn create(
         )
         .await?;
     }
+    let mut variants: Vec<&str> = items.iter().map(|i| i.variant_id.as_str()).collect();
+    variants.sort_unstable();
+    variants.dedup();
+    for variant_id in variants {
+        tx.execute(
+            "INSERT INTO order_variants (tenant_id, variant_id, order_id) VALUES ($1, $2, $3)",
+            args![tenant_id, variant_id, &order_id],
+        )
+        .await?;
+    }
     if window > 0 {
         tx.execute(
             "UPDATE order_fingerprints SET order_id = $3 WHERE tenant_id = $1 AND fingerprint = $2",

@@ -492,6 +492,29 @@ pub async fn set_variant_status(
     let variant = variant_in(&mut tx, tenant_id, "v.variant_id = $2", variant_id)
         .await?
         .ok_or(StoreError::NotFound)?;
+    if status == "inactive" && variant.status != status {
+        crate::row! {
+            struct OpenOrder {
+                order_number: String,
+            }
+        }
+        let open: Option<OpenOrder> = tx
+            .fetch_optional(
+                "SELECT o.order_number FROM order_variants ov JOIN orders o ON o.tenant_id = ov.tenant_id AND o.order_id = ov.order_id \
+                 WHERE ov.tenant_id = $1 AND ov.variant_id = $2 AND o.status IN ('pending', 'confirmed', 'partial') LIMIT 1",
+                args![tenant_id, variant_id],
+            )
+            .await?;
+        if let Some(open) = open {
+            return Err(StoreError::Conflict {
+                code: "VARIANT_IN_USE",
+                message: format!(
+                    "The variant is on open order {}; fulfil or cancel it first",
+                    open.order_number
+                ),
+            });
+        }
+    }
     if variant.status != status {
         tx.execute(
             "UPDATE variants SET status = $3, updated_at = $4 WHERE tenant_id = $1 AND variant_id = $2",

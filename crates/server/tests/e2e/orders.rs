@@ -542,6 +542,35 @@ async fn order_state_machine(s: &Server) {
         );
     }
 
+    // A variant on an open order cannot be deactivated; once the order is closed it can.
+    let open = client
+        .create_order(&order_for(
+            "open@example.com",
+            &[("IPAD-PRO-12-M2", 3, None)],
+        ))
+        .await
+        .unwrap()
+        .order;
+    let variant_id = open.items[0].variant_id.clone();
+    let err = client
+        .set_variant_status(&variant_id, "inactive")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(409), Some("VARIANT_IN_USE"))
+    );
+    client.cancel_order(&open.order_id, None).await.unwrap();
+    assert_eq!(
+        client
+            .set_variant_status(&variant_id, "inactive")
+            .await
+            .unwrap()
+            .variant
+            .status,
+        "inactive"
+    );
+
     // Each change is in the event log once, in order.
     let events: Vec<_> = client
         .events(EventQuery {

@@ -369,6 +369,13 @@ async fn operations_endpoints(s: &Server) {
         ("/v1/api-keys/{keyId}", &["delete"][..]),
         ("/v1/business-units/current", &["get", "patch"][..]),
         ("/v1/events", &["get"][..]),
+        ("/v1/orders", &["get", "post"][..]),
+        ("/v1/orders/{orderId}", &["get"][..]),
+        ("/v1/orders/{orderId}/notes", &["patch"][..]),
+        ("/v1/orders/{orderId}/confirm", &["post"][..]),
+        ("/v1/orders/{orderId}/cancel", &["post"][..]),
+        ("/v1/customers", &["get", "post"][..]),
+        ("/v1/customers/{customerId}", &["get", "put", "delete"][..]),
     ] {
         for method in methods {
             let op = &paths[path][*method];
@@ -418,8 +425,8 @@ async fn every_route_is_guarded(s: &Server) {
     let admin = s.client(&tenant);
     let unrelated = admin
         .create_api_key(&NewApiKey {
-            name: Some("orders only".into()),
-            permissions: Some(vec!["orders:read".into()]),
+            name: Some("webhooks only".into()),
+            permissions: Some(vec!["webhooks:read".into()]),
             ..Default::default()
         })
         .await
@@ -444,6 +451,29 @@ async fn every_route_is_guarded(s: &Server) {
         RawRequest::get("/v1/business-units/current"),
         RawRequest::patch("/v1/business-units/current", body.clone()),
         RawRequest::get("/v1/events"),
+        RawRequest::post("/v1/orders", body.clone()),
+        RawRequest::get("/v1/orders"),
+        RawRequest::get("/v1/orders/ord_00000000000000000000000000"),
+        RawRequest::patch(
+            "/v1/orders/ord_00000000000000000000000000/notes",
+            body.clone(),
+        ),
+        RawRequest::post(
+            "/v1/orders/ord_00000000000000000000000000/confirm",
+            body.clone(),
+        ),
+        RawRequest::post(
+            "/v1/orders/ord_00000000000000000000000000/cancel",
+            body.clone(),
+        ),
+        RawRequest::post("/v1/customers", body.clone()),
+        RawRequest::get("/v1/customers"),
+        RawRequest::get("/v1/customers/cust_00000000000000000000000000"),
+        RawRequest::put(
+            "/v1/customers/cust_00000000000000000000000000",
+            body.clone(),
+        ),
+        RawRequest::delete("/v1/customers/cust_00000000000000000000000000"),
     ];
     for route in routes {
         let what = format!("{} {}", route.method, route.path);

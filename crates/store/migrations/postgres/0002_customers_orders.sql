@@ -90,6 +90,14 @@ CREATE TABLE order_custom_values (
 );
 CREATE INDEX order_custom_values_lookup ON order_custom_values (tenant_id, field_id, value, order_id);
 
+-- Which variants each order holds, so "is this variant on an open order" is an index lookup.
+CREATE TABLE order_variants (
+    tenant_id TEXT COLLATE "C" NOT NULL,
+    variant_id TEXT COLLATE "C" NOT NULL,
+    order_id TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (tenant_id, variant_id, order_id)
+);
+
 -- Natural idempotency: the first order with a fingerprint (email + items) holds this row; a
 -- concurrent duplicate waits on it and then finds the order.
 CREATE TABLE order_fingerprints (
