@@ -190,15 +190,14 @@ pub async fn update(
     let current = get_in(&mut tx, tenant_id, customer_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    if let Some(email) = &fields.email {
-        if email_key(email) != email_key(&current.email)
-            && by_email_in(&mut tx, tenant_id, email).await?.is_some()
-        {
-            return Err(StoreError::Conflict {
-                code: "DUPLICATE_EMAIL",
-                message: "Another customer has this email".into(),
-            });
-        }
+    if let Some(email) = &fields.email
+        && email_key(email) != email_key(&current.email)
+        && by_email_in(&mut tx, tenant_id, email).await?.is_some()
+    {
+        return Err(StoreError::Conflict {
+            code: "DUPLICATE_EMAIL",
+            message: "Another customer has this email".into(),
+        });
     }
     let custom = fields
         .custom_fields

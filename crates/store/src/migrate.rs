@@ -133,11 +133,13 @@ pub async fn schema_shape(db: &Db) -> Result<SchemaShape> {
     };
     let columns: Vec<ColumnRow> = db.fetch_all(columns_sql, vec![]).await?;
     let indexes: Vec<IndexRow> = db.fetch_all(indexes_sql, vec![]).await?;
-    let mut shape = SchemaShape::default();
-    shape.columns = columns
-        .into_iter()
-        .map(|c| (c.table_name, c.column_name))
-        .collect();
+    let mut shape = SchemaShape {
+        columns: columns
+            .into_iter()
+            .map(|c| (c.table_name, c.column_name))
+            .collect(),
+        indexes: Default::default(),
+    };
     for index in indexes {
         let (unique, columns) = match db.dialect() {
             Dialect::Sqlite => match index.definition.strip_prefix("unique:") {

@@ -391,7 +391,7 @@ async fn failures_hide_internals(s: &Server) {
         .await
         .unwrap();
     let bad_update = client
-        .send(RawRequest::put(&format!("/v1/products/{}", product.product_id), json!({ "name": "", "variants": [{ "variantId": product.product.variants.as_ref().unwrap()[0].variant_id, "listPrice": -5 }] })))
+        .send(RawRequest::put(format!("/v1/products/{}", product.product_id), json!({ "name": "", "variants": [{ "variantId": product.product.variants.as_ref().unwrap()[0].variant_id, "listPrice": -5 }] })))
         .await
         .unwrap();
     assert_eq!(
@@ -402,7 +402,7 @@ async fn failures_hide_internals(s: &Server) {
     // The database loses a table under the server's feet: the client gets a plain 500.
     s.db.execute("DROP TABLE variants", vec![]).await.unwrap();
     let response = client
-        .send(RawRequest::get(&format!(
+        .send(RawRequest::get(format!(
             "/v1/products/{}",
             product.product_id
         )))

@@ -144,7 +144,7 @@ async fn customer_lifecycle(s: &Server) {
     );
     let response = client
         .send(RawRequest::put(
-            &format!("/v1/customers/{}", bob.customer_id),
+            format!("/v1/customers/{}", bob.customer_id),
             json!({ "customerId": ann.customer_id }),
         ))
         .await
@@ -310,7 +310,7 @@ async fn customer_lists(s: &Server) {
         "customerType=robot",
     ] {
         let response = client
-            .send(RawRequest::get(&format!("/v1/customers?{query}")))
+            .send(RawRequest::get(format!("/v1/customers?{query}")))
             .await
             .unwrap();
         assert_eq!(

@@ -283,7 +283,7 @@ async fn event_log(s: &Server) {
         "startAfter=evt_00000000000000000000000000",
     ] {
         let response = client
-            .send(RawRequest::get(&format!("/v1/events?{query}")))
+            .send(RawRequest::get(format!("/v1/events?{query}")))
             .await
             .unwrap();
         assert_eq!(
