@@ -11,11 +11,11 @@ use reqwest::multipart::{Form, Part};
 use crate::inputs::Cursor;
 use crate::models::BusinessUnitEnvelope;
 use crate::{
-    ApiKey, ApiKeyCreated, ApiKeyRevoked, BusinessUnit, Client, Customer, CustomerChanges,
-    CustomerDeleted, CustomerQuery, CustomerWrite, Error, Event, EventQuery, ImportResult,
-    ListQuery, NewApiKey, NewOrder, NewProduct, Order, OrderQuery, OrderWrite, Page, Product,
-    ProductDeleted, ProductQuery, ProductWrite, Variant, VariantQuery, VariantStatusResult,
-    segment,
+    ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetChanges, AssetDeleted, AssetQuery,
+    AssetWrite, BusinessUnit, Client, Customer, CustomerChanges, CustomerDeleted, CustomerQuery,
+    CustomerWrite, Error, Event, EventQuery, ImportResult, ListQuery, NewApiKey, NewOrder,
+    NewProduct, Order, OrderQuery, OrderWrite, Page, Product, ProductDeleted, ProductQuery,
+    ProductWrite, Variant, VariantQuery, VariantStatusResult, segment,
 };
 
 impl Client {
@@ -257,6 +257,61 @@ impl Client {
         self.call(
             Method::DELETE,
             &format!("/v1/customers/{}", segment(customer_id)),
+            |r| r,
+        )
+        .await
+    }
+
+    // ---- assets --------------------------------------------------------------------------------
+
+    /// Registers a unit of the variant `changes.sku` under its serial number.
+    pub async fn create_asset(&self, input: &AssetChanges) -> Result<AssetWrite, Error> {
+        self.call(Method::POST, "/v1/assets", |r| r.json(input))
+            .await
+    }
+
+    /// One asset by serial number; serials with `/` or spaces are encoded for the path.
+    pub async fn get_asset(&self, serial_number: &str) -> Result<Asset, Error> {
+        self.call(
+            Method::GET,
+            &format!("/v1/assets/{}", segment(serial_number)),
+            |r| r,
+        )
+        .await
+    }
+
+    /// One page of assets.
+    pub async fn list_assets(&self, query: &AssetQuery) -> Result<Page<Asset>, Error> {
+        self.list("/v1/assets", "assets", query).await
+    }
+
+    /// Every asset matching `query`, fetching further pages as the stream is read.
+    pub fn assets(
+        &self,
+        query: AssetQuery,
+    ) -> impl Stream<Item = Result<Asset, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_assets(&q).await })
+    }
+
+    /// Changes the fields `changes` sets.
+    pub async fn update_asset(
+        &self,
+        serial_number: &str,
+        changes: &AssetChanges,
+    ) -> Result<AssetWrite, Error> {
+        self.call(
+            Method::PUT,
+            &format!("/v1/assets/{}", segment(serial_number)),
+            |r| r.json(changes),
+        )
+        .await
+    }
+
+    /// Retires an asset: it becomes `unavailable` with reason `retired`.
+    pub async fn delete_asset(&self, serial_number: &str) -> Result<AssetDeleted, Error> {
+        self.call(
+            Method::DELETE,
+            &format!("/v1/assets/{}", segment(serial_number)),
             |r| r,
         )
         .await

@@ -381,6 +381,61 @@ pub struct CustomerQuery {
     pub has_active_rentals: Option<bool>,
 }
 
+/// An asset to register, or changes to one (`PUT` takes any subset).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetChanges {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    /// The variant SKU the unit is (registration only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// `available` or `unavailable`; `rented_out` and `sold` come from rentals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `serial` or `imei`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identifier_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Major units; the variant's acquisition cost when omitted at registration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acquisition_cost: Option<f64>,
+    /// With `status: unavailable`: `damaged`, `stolen`, `defective`, `lost`, `retired`,
+    /// `maintenance` or `other`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable_reason: Option<String>,
+}
+
+/// Filters and paging for `list_assets`; the cursor is a serial number.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    /// `createdAt`, `serialNumber`, `status` or `acquisitionCost`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_dir: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rental_id: Option<String>,
+}
+
 /// Paging for lists without filters.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -412,5 +467,6 @@ cursor!(
     EventQuery,
     ListQuery,
     OrderQuery,
-    CustomerQuery
+    CustomerQuery,
+    AssetQuery
 );

@@ -33,15 +33,16 @@ use serde::de::DeserializeOwned;
 
 pub use error::{Error, ErrorDetail};
 pub use inputs::{
-    Address, CustomerChanges, CustomerQuery, EventQuery, ListQuery, NewApiKey, NewOrder,
-    NewOrderCustomer, NewOrderItem, NewPricing, NewProduct, NewVariant, OrderQuery, ProductQuery,
-    VariantQuery,
+    Address, AssetChanges, AssetQuery, CustomerChanges, CustomerQuery, EventQuery, ListQuery,
+    NewApiKey, NewOrder, NewOrderCustomer, NewOrderItem, NewPricing, NewProduct, NewVariant,
+    OrderQuery, ProductQuery, VariantQuery,
 };
 pub use models::{
-    ApiKey, ApiKeyCreated, ApiKeyRevoked, BusinessUnit, Customer, CustomerDeleted, CustomerWrite,
-    Discount, Event, ImportError, ImportResult, ImportSummary, Order, OrderCustomer, OrderItem,
-    OrderTotals, OrderWrite, Page, Pricing, Product, ProductDeleted, ProductSync, ProductWrite,
-    RentalProgress, Variant, VariantResult, VariantStatusResult,
+    ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetDeleted, AssetWrite, BusinessUnit, Customer,
+    CustomerDeleted, CustomerWrite, Discount, Event, ImportError, ImportResult, ImportSummary,
+    Order, OrderCustomer, OrderItem, OrderTotals, OrderWrite, Page, Pricing, Product,
+    ProductDeleted, ProductSync, ProductWrite, RentalProgress, Variant, VariantResult,
+    VariantStatusResult,
 };
 pub use raw::{Exchange, RawBody, RawRequest, RawResponse};
 /// Re-exported because [`Exchange`] and [`RawResponse`] expose its header types.

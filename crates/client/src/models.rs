@@ -381,6 +381,57 @@ pub struct CustomerDeleted {
     pub customer_id: String,
 }
 
+// ---- assets ------------------------------------------------------------------------------------
+
+/// A physical unit, addressed by its serial number.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Asset {
+    pub serial_number: String,
+    pub tenant_id: String,
+    pub product_id: String,
+    #[serde(default)]
+    pub product_image_url: Option<String>,
+    pub variant_id: String,
+    pub sku: String,
+    pub product_name: String,
+    pub status: String,
+    pub identifier_type: String,
+    #[serde(default)]
+    pub condition: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub acquisition_cost: f64,
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    #[serde(default)]
+    pub rental_id: Option<String>,
+    #[serde(default)]
+    pub unavailable_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The answer to registering or updating an asset.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetWrite {
+    pub success: bool,
+    pub message: String,
+    pub asset: Asset,
+}
+
+/// The answer to retiring an asset.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetDeleted {
+    pub success: bool,
+    pub message: String,
+    pub serial_number: String,
+}
+
 // ---- API keys ----------------------------------------------------------------------------------
 
 /// An API key as listed; its secret is never shown again after creation.

@@ -2,6 +2,7 @@
 //! the operating system's random source, so everything here is cheap to unit- and property-test.
 
 pub mod api_key;
+pub mod assets;
 pub mod business_unit;
 pub mod catalog;
 pub mod contact;

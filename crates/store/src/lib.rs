@@ -1,6 +1,7 @@
 //! The database layer: one SQL text for SQLite and PostgreSQL, one module per resource, every
 //! write in one transaction together with the event it records.
 
+pub mod assets;
 pub mod customers;
 pub mod db;
 pub mod events;
@@ -63,6 +64,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// right after the change would.
 pub trait Wire: Send + Sync {
     fn order(&self, order: &orders::Order) -> serde_json::Value;
+    fn asset(&self, asset: &assets::Asset) -> serde_json::Value;
     /// `order_ids`: the customer's orders, newest first.
     fn customer(&self, customer: &customers::Customer, order_ids: &[String]) -> serde_json::Value;
 }

@@ -27,6 +27,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_customers_orders.sql"),
         postgres: include_str!("../migrations/postgres/0002_customers_orders.sql"),
     },
+    Migration {
+        version: 3,
+        name: "assets",
+        sqlite: include_str!("../migrations/sqlite/0003_assets.sql"),
+        postgres: include_str!("../migrations/postgres/0003_assets.sql"),
+    },
 ];
 
 crate::row! {

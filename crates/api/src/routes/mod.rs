@@ -7,6 +7,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 
 pub mod api_keys;
+pub mod assets;
 pub mod business_units;
 pub mod customers;
 pub mod events;
@@ -39,6 +40,12 @@ pub fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::update_notes))
         .routes(routes!(orders::confirm_order))
         .routes(routes!(orders::cancel_order))
+        .routes(routes!(assets::create_asset, assets::list_assets))
+        .routes(routes!(
+            assets::get_asset,
+            assets::update_asset,
+            assets::delete_asset
+        ))
         .routes(routes!(
             customers::create_customer,
             customers::list_customers

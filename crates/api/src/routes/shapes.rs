@@ -2,13 +2,14 @@
 //! and the event payloads the store records (`Wire`).
 
 use flexportal_store::Wire;
+use flexportal_store::assets::Asset;
 use flexportal_store::customers::Customer;
 use flexportal_store::orders::Order;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::input::Problems;
-use crate::routes::{customers, orders, to_json};
+use crate::routes::{assets, customers, orders, to_json};
 
 /// A postal address, as orders and customers carry it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -64,6 +65,10 @@ pub struct Shapes {
 impl Wire for Shapes {
     fn order(&self, order: &Order) -> serde_json::Value {
         to_json(&orders::order_body(order, self.exponent))
+    }
+
+    fn asset(&self, asset: &Asset) -> serde_json::Value {
+        to_json(&assets::asset_body(asset, self.exponent))
     }
 
     fn customer(&self, customer: &Customer, order_ids: &[String]) -> serde_json::Value {

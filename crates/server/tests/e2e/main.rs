@@ -2,6 +2,7 @@
 
 mod support;
 
+mod assets;
 mod catalog;
 mod catalog_lists;
 mod cli;
