@@ -3,6 +3,7 @@
 
 pub mod api_key;
 pub mod assets;
+pub mod billing;
 pub mod business_unit;
 pub mod catalog;
 pub mod contact;

@@ -33,6 +33,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_assets.sql"),
         postgres: include_str!("../migrations/postgres/0003_assets.sql"),
     },
+    Migration {
+        version: 4,
+        name: "rentals_payments",
+        sqlite: include_str!("../migrations/sqlite/0004_rentals_payments.sql"),
+        postgres: include_str!("../migrations/postgres/0004_rentals_payments.sql"),
+    },
 ];
 
 crate::row! {
