@@ -10,6 +10,7 @@ pub mod contact;
 pub mod ids;
 pub mod money;
 pub mod orders;
+pub mod payments;
 pub mod permissions;
 pub mod settings;
 pub mod tier;

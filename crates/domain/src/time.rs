@@ -63,3 +63,18 @@ mod tests {
         assert!(!is_time_zone("Mars/Olympus"));
     }
 }
+
+/// Today's date in `zone`.
+pub fn today_in(zone: &TimeZone) -> Date {
+    Timestamp::now().to_zoned_datetime(zone.clone()).date()
+}
+
+/// A calendar date from a bare date (`2025-02-01`) or an instant, read in `zone`.
+pub fn parse_date_in(text: &str, zone: &TimeZone) -> Option<Date> {
+    if let Ok(date) = text.parse::<Date>() {
+        return Some(date);
+    }
+    text.parse::<Timestamp>()
+        .ok()
+        .map(|ts| ts.to_zoned_datetime(zone.clone()).date())
+}

@@ -155,7 +155,7 @@ pub async fn create(
     Ok(asset)
 }
 
-async fn get_in(tx: &mut Tx, tenant_id: &str, serial: &str) -> Result<Option<Asset>> {
+pub(crate) async fn get_in(tx: &mut Tx, tenant_id: &str, serial: &str) -> Result<Option<Asset>> {
     tx.fetch_optional(
         format!("SELECT {ASSET_COLUMNS} FROM assets WHERE tenant_id = $1 AND serial_number = $2"),
         args![tenant_id, serial],
@@ -171,7 +171,12 @@ pub async fn get(db: &Db, tenant_id: &str, serial: &str) -> Result<Option<Asset>
     .await
 }
 
-async fn record(tx: &mut Tx, asset: &Asset, event_type: &str, wire: &dyn Wire) -> Result<()> {
+pub(crate) async fn record(
+    tx: &mut Tx,
+    asset: &Asset,
+    event_type: &str,
+    wire: &dyn Wire,
+) -> Result<()> {
     events::record(
         tx,
         NewEvent {

@@ -9,7 +9,9 @@ pub mod idempotency;
 pub mod list;
 pub mod migrate;
 pub mod orders;
+pub mod payments;
 pub mod products;
+pub mod rentals;
 pub mod tenancy;
 
 pub use db::{Arg, Db, Dialect, Tx};
@@ -65,6 +67,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub trait Wire: Send + Sync {
     fn order(&self, order: &orders::Order) -> serde_json::Value;
     fn asset(&self, asset: &assets::Asset) -> serde_json::Value;
+    fn rental(&self, rental: &rentals::Rental) -> serde_json::Value;
+    fn payment(&self, payment: &payments::Payment) -> serde_json::Value;
     /// `order_ids`: the customer's orders, newest first.
     fn customer(&self, customer: &customers::Customer, order_ids: &[String]) -> serde_json::Value;
 }

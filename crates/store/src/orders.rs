@@ -364,7 +364,7 @@ async fn price_line(
     })
 }
 
-async fn get_in(tx: &mut Tx, tenant_id: &str, order_id: &str) -> Result<Option<Order>> {
+pub(crate) async fn get_in(tx: &mut Tx, tenant_id: &str, order_id: &str) -> Result<Option<Order>> {
     tx.fetch_optional(
         format!("SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = $1 AND order_id = $2"),
         args![tenant_id, order_id],
@@ -380,7 +380,12 @@ pub async fn get(db: &Db, tenant_id: &str, order_id: &str) -> Result<Option<Orde
     .await
 }
 
-async fn record(tx: &mut Tx, order: &Order, event_type: &str, wire: &dyn Wire) -> Result<()> {
+pub(crate) async fn record(
+    tx: &mut Tx,
+    order: &Order,
+    event_type: &str,
+    wire: &dyn Wire,
+) -> Result<()> {
     events::record(
         tx,
         NewEvent {

@@ -13,8 +13,10 @@ pub mod customers;
 pub mod events;
 pub mod ops;
 pub mod orders;
+pub mod payments;
 pub mod products;
 pub mod products_csv;
+pub mod rentals;
 pub mod shapes;
 
 pub fn v1() -> OpenApiRouter<AppState> {
@@ -40,6 +42,14 @@ pub fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::update_notes))
         .routes(routes!(orders::confirm_order))
         .routes(routes!(orders::cancel_order))
+        .routes(routes!(rentals::create_rental, rentals::list_rentals))
+        .routes(routes!(rentals::get_rental))
+        .routes(routes!(rentals::cancel_rental))
+        .routes(routes!(payments::list_payments))
+        .routes(routes!(payments::get_payment))
+        .routes(routes!(payments::mark_paid))
+        .routes(routes!(payments::cancel_payment))
+        .routes(routes!(payments::mark_failed))
         .routes(routes!(assets::create_asset, assets::list_assets))
         .routes(routes!(
             assets::get_asset,

@@ -5,11 +5,13 @@ use flexportal_store::Wire;
 use flexportal_store::assets::Asset;
 use flexportal_store::customers::Customer;
 use flexportal_store::orders::Order;
+use flexportal_store::payments::Payment;
+use flexportal_store::rentals::Rental;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::input::Problems;
-use crate::routes::{assets, customers, orders, to_json};
+use crate::routes::{assets, customers, orders, payments, rentals, to_json};
 
 /// A postal address, as orders and customers carry it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -69,6 +71,14 @@ impl Wire for Shapes {
 
     fn asset(&self, asset: &Asset) -> serde_json::Value {
         to_json(&assets::asset_body(asset, self.exponent))
+    }
+
+    fn rental(&self, rental: &Rental) -> serde_json::Value {
+        to_json(&rentals::rental_body(rental, self.exponent))
+    }
+
+    fn payment(&self, payment: &Payment) -> serde_json::Value {
+        to_json(&payments::payment_body(payment, self.exponent))
     }
 
     fn customer(&self, customer: &Customer, order_ids: &[String]) -> serde_json::Value {

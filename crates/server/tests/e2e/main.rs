@@ -10,6 +10,7 @@ mod customers;
 mod idempotency;
 mod orders;
 mod pipeline;
+mod rentals;
 mod tenancy;
 
 /// The conformance checker itself: it must reject what the official schema rejects, or every

@@ -1,0 +1,433 @@
+//! `/v1/subscriptions`: rentals ("subscriptions" in paths, "rentals" in bodies).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use flexportal_domain::money::major_json;
+use flexportal_domain::permissions::Required;
+use flexportal_domain::time::{format_instant, parse_date_in, time_zone, today_in};
+use flexportal_store::rentals::{self as store, NewRental, Rental, RentalFilters};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::input::{JsonBody, ListParams, Problems, QueryParams, one_of};
+use crate::pipeline::Caller;
+use crate::routes::payments::{PaymentBody, payment_body};
+use crate::routes::shapes::Shapes;
+use crate::routes::{next_cursor, sort_column};
+
+const READ: Required = Required::read("subscriptions");
+const WRITE: Required = Required::write("subscriptions");
+pub const STATUSES: &[&str] = &[
+    "active",
+    "cancelled",
+    "ended_completed",
+    "ended_buyout",
+    "ended_upgrade",
+    "ended_early_return",
+];
+const CANCEL_REASONS: &[&str] = &[
+    "customer_request",
+    "payment_failure",
+    "fraud",
+    "admin_decision",
+    "other",
+];
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalBody {
+    pub rental_id: String,
+    pub tenant_id: String,
+    pub asset_serial_number: String,
+    pub customer_id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub sku: String,
+    pub product_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_image_url: Option<String>,
+    #[schema(value_type = f64)]
+    pub monthly_amount: serde_json::Value,
+    pub currency: String,
+    pub status: String,
+    pub original_contract_length: i64,
+    pub contract_length: i64,
+    /// First day of the contract, `YYYY-MM-DD` in the business unit's calendar.
+    pub start_date: String,
+    /// Last day of the contract.
+    pub end_date: String,
+    pub extension_history: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
+    pub list_price: Option<serde_json::Value>,
+    #[schema(value_type = f64)]
+    pub acquisition_cost: serde_json::Value,
+    /// What the rental's paid payments brought in.
+    #[schema(value_type = f64)]
+    pub total_collected: serde_json::Value,
+    /// Collected as a percentage of the asset's acquisition cost.
+    pub cost_recovery_percent: f64,
+    #[schema(value_type = f64)]
+    pub current_profit: serde_json::Value,
+    /// Months of payments needed to recover the acquisition cost.
+    pub breakeven_months: i64,
+    pub has_reached_breakeven: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_group_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub cancellation_details: Option<serde_json::Value>,
+    pub order_id: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub created_by: String,
+}
+
+pub fn rental_body(r: &Rental, exponent: u32) -> RentalBody {
+    let money = |minor: i64| major_json(minor, exponent);
+    let recovery = if r.acquisition_cost > 0 {
+        r.total_collected as f64 * 100.0 / r.acquisition_cost as f64
+    } else {
+        100.0
+    };
+    RentalBody {
+        rental_id: r.rental_id.clone(),
+        tenant_id: r.tenant_id.clone(),
+        asset_serial_number: r.asset_serial_number.clone(),
+        customer_id: r.customer_id.clone(),
+        product_id: r.product_id.clone(),
+        variant_id: r.variant_id.clone(),
+        sku: r.sku.clone(),
+        product_name: r.product_name.clone(),
+        product_image_url: r.product_image_url.clone(),
+        monthly_amount: money(r.monthly_amount),
+        currency: r.currency.clone(),
+        status: r.status.clone(),
+        original_contract_length: r.original_contract_length,
+        contract_length: r.contract_length,
+        start_date: r.start_date.clone(),
+        end_date: r.end_date.clone(),
+        extension_history: Vec::new(),
+        list_price: r.list_price.map(money),
+        acquisition_cost: money(r.acquisition_cost),
+        total_collected: money(r.total_collected),
+        cost_recovery_percent: (recovery * 100.0).round() / 100.0,
+        current_profit: money(r.total_collected - r.acquisition_cost),
+        breakeven_months: if r.monthly_amount > 0 {
+            (r.acquisition_cost + r.monthly_amount - 1) / r.monthly_amount
+        } else {
+            0
+        },
+        has_reached_breakeven: r.total_collected >= r.acquisition_cost,
+        billing_group_id: r.billing_group_id.clone(),
+        cancellation_details: r
+            .cancellation_details
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok()),
+        order_id: r.order_id.clone(),
+        customer_email: r.customer_email.clone(),
+        customer_name: r.customer_name.clone(),
+        notes: r.notes.clone(),
+        created_at: format_instant(r.created_at),
+        updated_at: format_instant(r.updated_at),
+        created_by: r.created_by.clone(),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalInput {
+    pub order_id: Option<String>,
+    #[serde(alias = "serialNumber")]
+    pub asset_serial_number: Option<String>,
+    /// Optional; when given it must be the order's customer.
+    pub customer_id: Option<String>,
+    /// A date or an instant; today (in the business unit's zone) when omitted.
+    pub start_date: Option<String>,
+    /// Months; the order line's length when omitted.
+    pub contract_length: Option<i64>,
+    pub notes: Option<String>,
+    pub billing_group_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalCreated {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub rental: RentalBody,
+    /// The payment schedule made with the rental.
+    pub payments: Vec<PaymentBody>,
+}
+
+/// Fulfil one unit of an order with an asset: the rental starts, the asset is rented out, the
+/// order moves to partial or fulfilled, and the payment schedule is created.
+#[utoipa::path(post, path = "/v1/subscriptions", tag = "Subscriptions", request_body = RentalInput,
+    responses(
+        (status = 201, description = "Active rental with its payments", body = RentalCreated),
+        (status = 400, description = "VALIDATION_ERROR, ORDER_NOT_FOUND, ORDER_CANCELLED, ORDER_NOT_CONFIRMED, ASSET_NOT_FOUND, ASSET_NOT_AVAILABLE, NO_MATCHING_ORDER_ITEM, CUSTOMER_MISMATCH, INVALID_CONTRACT_LENGTH", body = ErrorBody),
+    ))]
+pub async fn create_rental(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<RentalInput>,
+) -> ApiResult<Response> {
+    caller.require(WRITE)?;
+    let zone = time_zone(&caller.business_unit.timezone);
+    let mut p = Problems::new();
+    let order_id = p.required_text("orderId", input.order_id, 100);
+    let serial = p.required_text("assetSerialNumber", input.asset_serial_number, 100);
+    let start_date = input.start_date.and_then(|text| {
+        let date = parse_date_in(&text, &zone);
+        if date.is_none() {
+            p.add(
+                "startDate",
+                "invalid_type",
+                "must be a date or an RFC 3339 instant",
+            );
+        }
+        date
+    });
+    if input
+        .contract_length
+        .is_some_and(|m| !(1..=120).contains(&m))
+    {
+        p.add(
+            "contractLength",
+            "out_of_range",
+            "must be between 1 and 120 months",
+        );
+    }
+    let notes = p.text("notes", input.notes, 5000);
+    if input.billing_group_id.is_some() {
+        p.add(
+            "billingGroupId",
+            "invalid_value",
+            "billing groups are not available yet",
+        );
+    }
+    p.finish()?;
+    let new = NewRental {
+        order_id: order_id.unwrap_or_default(),
+        serial_number: serial.unwrap_or_default(),
+        customer_id: input.customer_id,
+        start_date,
+        contract_length: input.contract_length,
+        notes,
+        created_by: caller.key.key_id.clone(),
+    };
+    let shapes = Shapes {
+        exponent: caller.exponent(),
+    };
+    let (rental, schedule) = store::create(
+        &state.db,
+        &caller.business_unit,
+        new,
+        today_in(&zone),
+        &shapes,
+    )
+    .await?;
+    let body = RentalCreated {
+        success: true,
+        message: "Rental started".into(),
+        rental_id: rental.rental_id.clone(),
+        rental: rental_body(&rental, caller.exponent()),
+        payments: schedule
+            .iter()
+            .map(|p| payment_body(p, caller.exponent()))
+            .collect(),
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalList {
+    pub rentals: Vec<RentalBody>,
+    pub count: usize,
+    pub limit: i64,
+    pub has_more: bool,
+    pub next_cursor: Option<String>,
+}
+
+/// List rentals. Filters: `status`, `customerId`, `orderId`, `serialNumber`, `sku`,
+/// `billingGroupId`, `startDateFrom`/`startDateTo`, `endDateFrom`/`endDateTo` (dates, inclusive).
+#[utoipa::path(get, path = "/v1/subscriptions", tag = "Subscriptions",
+    params(
+        ("limit" = Option<i64>, Query), ("startAfter" = Option<String>, Query),
+        ("sortBy" = Option<String>, Query, description = "createdAt | startDate | endDate | monthlyAmount"), ("sortDir" = Option<String>, Query),
+        ("status" = Option<String>, Query), ("customerId" = Option<String>, Query), ("orderId" = Option<String>, Query),
+        ("serialNumber" = Option<String>, Query), ("sku" = Option<String>, Query), ("billingGroupId" = Option<String>, Query),
+        ("startDateFrom" = Option<String>, Query), ("startDateTo" = Option<String>, Query), ("endDateFrom" = Option<String>, Query), ("endDateTo" = Option<String>, Query),
+    ),
+    responses((status = 200, description = "A page of rentals", body = RentalList)))]
+pub async fn list_rentals(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: QueryParams,
+) -> ApiResult<Json<RentalList>> {
+    caller.require(READ)?;
+    let sorts: Vec<&str> = store::RENTAL_SORTS.iter().map(|(name, _)| *name).collect();
+    let params = ListParams::parse(&query, 50, 100, &sorts)?;
+    let zone = time_zone(&caller.business_unit.timezone);
+    let mut p = Problems::new();
+    let mut date = |name: &str| {
+        query.get(name).and_then(|text| {
+            let d = parse_date_in(&text, &zone);
+            if d.is_none() {
+                p.add(name, "invalid_type", "must be a date");
+            }
+            d.map(|d| d.to_string())
+        })
+    };
+    let (start_from, start_to, end_from, end_to) = (
+        date("startDateFrom"),
+        date("startDateTo"),
+        date("endDateFrom"),
+        date("endDateTo"),
+    );
+    let filters = RentalFilters {
+        status: one_of(&mut p, "status", query.get("status"), STATUSES),
+        customer_id: query.get("customerId"),
+        order_id: query.get("orderId"),
+        serial_number: query.get("serialNumber"),
+        sku: query.get("sku"),
+        billing_group_id: query.get("billingGroupId"),
+        start_from,
+        start_to,
+        end_from,
+        end_to,
+    };
+    p.finish()?;
+    let sort = sort_column(store::RENTAL_SORTS, &params.sort_by);
+    let page = store::list(
+        &state.db,
+        caller.tenant_id(),
+        filters,
+        sort,
+        params.descending,
+        params.limit,
+        params.start_after,
+    )
+    .await?;
+    let rentals: Vec<RentalBody> = page
+        .items
+        .iter()
+        .map(|r| rental_body(r, caller.exponent()))
+        .collect();
+    Ok(Json(RentalList {
+        count: rentals.len(),
+        limit: params.limit,
+        has_more: page.has_more,
+        next_cursor: next_cursor(page.has_more, &rentals, |r| &r.rental_id),
+        rentals,
+    }))
+}
+
+/// Read one rental.
+#[utoipa::path(get, path = "/v1/subscriptions/{subscriptionId}", tag = "Subscriptions", params(("subscriptionId" = String, Path)),
+    responses((status = 200, description = "The rental", body = RentalBody), (status = 404, description = "NOT_FOUND", body = ErrorBody)))]
+pub async fn get_rental(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(rental_id): Path<String>,
+) -> ApiResult<Json<RentalBody>> {
+    caller.require(READ)?;
+    let rental = store::get(&state.db, caller.tenant_id(), &rental_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Rental"))?;
+    Ok(Json(rental_body(&rental, caller.exponent())))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelRentalInput {
+    /// Optional; when given it must be the path's id.
+    pub rental_id: Option<String>,
+    /// `customer_request`, `payment_failure`, `fraud`, `admin_decision` or `other`.
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalCancelled {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub asset_serial_number: String,
+    pub previous_status: String,
+    pub cancelled_at: String,
+}
+
+/// Cancel an active rental: payments due after today are cancelled (paid ones stay), the asset
+/// is returned.
+#[utoipa::path(post, path = "/v1/subscriptions/{subscriptionId}/cancel", tag = "Subscriptions", request_body = CancelRentalInput,
+    params(("subscriptionId" = String, Path)),
+    responses(
+        (status = 200, description = "Cancelled", body = RentalCancelled),
+        (status = 400, description = "VALIDATION_ERROR or SUBSCRIPTION_NOT_ACTIVE", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+    ))]
+pub async fn cancel_rental(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(rental_id): Path<String>,
+    JsonBody(input): JsonBody<CancelRentalInput>,
+) -> ApiResult<Json<RentalCancelled>> {
+    caller.require(WRITE)?;
+    let mut p = Problems::new();
+    if input.rental_id.as_ref().is_some_and(|id| *id != rental_id) {
+        p.add(
+            "rentalId",
+            "invalid_value",
+            "must match the rental in the path",
+        );
+    }
+    if input.reason.is_none() {
+        p.add("reason", "required", "is required");
+    }
+    let reason = one_of(&mut p, "reason", input.reason, CANCEL_REASONS);
+    let notes = p.text("notes", input.notes, 1000);
+    p.finish()?;
+    let now = flexportal_domain::time::now_micros();
+    let details = serde_json::json!({
+        "reason": reason,
+        "notes": notes,
+        "processedBy": { "userId": caller.key.key_id },
+        "cancelledAt": format_instant(now),
+    });
+    let zone = time_zone(&caller.business_unit.timezone);
+    let shapes = Shapes {
+        exponent: caller.exponent(),
+    };
+    let rental = store::cancel(
+        &state.db,
+        caller.tenant_id(),
+        &rental_id,
+        details,
+        today_in(&zone),
+        &shapes,
+    )
+    .await
+    .map_err(|e| match e {
+        flexportal_store::StoreError::NotFound => ApiError::not_found("Rental"),
+        other => other.into(),
+    })?;
+    Ok(Json(RentalCancelled {
+        success: true,
+        message: "Rental cancelled".into(),
+        rental_id: rental.rental_id,
+        asset_serial_number: rental.asset_serial_number,
+        previous_status: "active".into(),
+        cancelled_at: format_instant(rental.ended_at.unwrap_or(now)),
+    }))
+}

@@ -1,0 +1,445 @@
+//! Rentals and payments: fulfilling an order with assets, the payment schedule, collection
+//! states, cancellation, and what each step does to assets, orders and customers.
+
+use flexportal_client::{
+    AssetChanges, EventQuery, NewOrder, NewOrderCustomer, NewOrderItem, RawRequest,
+};
+use serde_json::{Value, json};
+
+use crate::on_both;
+use crate::support::{Server, simple_product};
+
+async fn send(client: &flexportal_client::Client, request: RawRequest) -> (u16, Value) {
+    let response = client.send(request).await.unwrap();
+    (response.status, response.json.unwrap_or(Value::Null))
+}
+
+fn order(quantity: i64) -> NewOrder {
+    NewOrder {
+        customer: Some(NewOrderCustomer {
+            email: Some(format!("renter{quantity}@example.com")),
+            first_name: Some("Rita".into()),
+            last_name: Some("Renter".into()),
+            ..Default::default()
+        }),
+        billing_address: Some(flexportal_client::Address {
+            contact_name: Some("Rita".into()),
+            street_address: Some("1 Rent St".into()),
+            city: Some("Berlin".into()),
+            country: Some("DE".into()),
+            ..Default::default()
+        }),
+        items: Some(vec![NewOrderItem {
+            sku: Some("LAPTOP-A".into()),
+            quantity: Some(quantity),
+            contract_length: Some(12),
+        }]),
+        ..Default::default()
+    }
+}
+
+on_both!(rental_lifecycle, rental_lifecycle);
+async fn rental_lifecycle(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    let order = client.create_order(&order(2)).await.unwrap().order;
+    for serial in ["SN-1", "SN-2", "SN-3"] {
+        client
+            .create_asset(&AssetChanges {
+                serial_number: Some(serial.into()),
+                sku: Some("LAPTOP-A".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+
+    // The first unit: starts today, twelve monthly payments, the order half fulfilled.
+    let (status, first) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions",
+            json!({ "orderId": order.order_id, "assetSerialNumber": "SN-1" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{first}");
+    let rental = &first["rental"];
+    let rental_id = first["rentalId"].as_str().unwrap().to_string();
+    assert!(rental_id.starts_with("sub_"));
+    assert_eq!(
+        (
+            rental["status"].as_str(),
+            rental["monthlyAmount"].as_f64(),
+            rental["contractLength"].as_i64()
+        ),
+        (Some("active"), Some(99.0), Some(12))
+    );
+    let payments = first["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 12);
+    assert_eq!(
+        payments
+            .iter()
+            .map(|p| p["total"].as_f64().unwrap())
+            .sum::<f64>(),
+        12.0 * 99.0
+    );
+    let periods: std::collections::BTreeSet<&str> = payments
+        .iter()
+        .map(|p| p["billingPeriod"].as_str().unwrap())
+        .collect();
+    assert_eq!(periods.len(), 12);
+    assert_eq!(
+        payments[0]["dueDate"], rental["startDate"],
+        "billing starts immediately by default"
+    );
+    let after = client.get_order(&order.order_id).await.unwrap();
+    assert_eq!(
+        (after.status.as_str(), after.rental_progress.rented_devices),
+        ("partial", 1)
+    );
+    assert_eq!(after.items[0].rental_status, "partial");
+    let asset = client.get_asset("SN-1").await.unwrap();
+    assert_eq!(
+        (asset.status.as_str(), asset.rental_id.as_deref()),
+        ("rented_out", Some(rental_id.as_str()))
+    );
+    let customer = client
+        .get_customer(&order.customer.customer_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            customer.active_rentals,
+            customer.total_devices_rented,
+            customer.total_monthly_revenue
+        ),
+        (1, 1, 99.0)
+    );
+
+    // Refusals: the same asset again, an unknown order, a line already fulfilled.
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions",
+            json!({ "orderId": order.order_id, "assetSerialNumber": "SN-1" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("ASSET_NOT_AVAILABLE"))
+    );
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions",
+            json!({ "orderId": "ord_00000000000000000000000000", "assetSerialNumber": "SN-2" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("ORDER_NOT_FOUND"))
+    );
+    let (status, body) = send(&client, RawRequest::post("/v1/subscriptions", json!({ "orderId": order.order_id, "assetSerialNumber": "SN-2", "customerId": "cust_other" }))).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("CUSTOMER_MISMATCH"))
+    );
+    let (status, body) = send(&client, RawRequest::post("/v1/subscriptions", json!({}))).await;
+    assert_eq!(
+        (status, body["error"]["details"].as_array().map(Vec::len)),
+        (400, Some(2))
+    );
+
+    // The second unit starts on Jan 31: due dates clamp to month ends and come back to the 31st.
+    let (status, second) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions",
+            json!({ "orderId": order.order_id, "serialNumber": "SN-2", "startDate": "2024-01-31" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{second}");
+    let dues: Vec<&str> = second["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+        .map(|p| p["dueDate"].as_str().unwrap())
+        .collect();
+    assert_eq!(dues, ["2024-01-31", "2024-02-29", "2024-03-31"]);
+    assert_eq!(second["rental"]["endDate"], "2025-01-30");
+    let fulfilled = client.get_order(&order.order_id).await.unwrap();
+    assert_eq!(fulfilled.status, "fulfilled");
+    assert_eq!(
+        client
+            .get_customer(&order.customer.customer_id)
+            .await
+            .unwrap()
+            .open_orders,
+        0
+    );
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions",
+            json!({ "orderId": order.order_id, "assetSerialNumber": "SN-3" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("NO_MATCHING_ORDER_ITEM"))
+    );
+    let (status, body) = send(
+        &client,
+        RawRequest::post(&format!("/v1/orders/{}/cancel", order.order_id), json!({})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("ORDER_NOT_CANCELLABLE"))
+    );
+
+    // Payments move through their states; money adds up on the rental and the customer.
+    let first_payment = payments[0]["paymentId"].as_str().unwrap().to_string();
+    let second_payment = payments[1]["paymentId"].as_str().unwrap().to_string();
+    let third_payment = payments[2]["paymentId"].as_str().unwrap().to_string();
+    let (status, paid) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/payments/{first_payment}/mark-paid"),
+            json!({ "paymentReference": "SEPA-1" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, paid["payment"]["status"].as_str()),
+        (200, Some("paid"))
+    );
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/payments/{first_payment}/mark-paid"),
+            json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("ALREADY_PAID"))
+    );
+    let (status, body) = send(
+        &client,
+        RawRequest::post(&format!("/v1/payments/{second_payment}/cancel"), json!({})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("VALIDATION_ERROR"))
+    );
+    let (status, _) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/payments/{second_payment}/cancel"),
+            json!({ "reason": "goodwill" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/payments/{second_payment}/mark-paid"),
+            json!({}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("PAYMENT_CANCELLED"))
+    );
+    let (status, failed) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/payments/{third_payment}/mark-failed"),
+            json!({ "reason": "card declined", "nextRetryAt": "2030-01-01" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, failed["payment"]["status"].as_str()),
+        (200, Some("failed"))
+    );
+    let (status, got) = send(
+        &client,
+        RawRequest::get(&format!("/v1/payments/{first_payment}")),
+    )
+    .await;
+    assert_eq!(
+        (status, got["payment"]["paymentReference"].as_str()),
+        (200, Some("SEPA-1"))
+    );
+    let (_, rental_now) = send(
+        &client,
+        RawRequest::get(&format!("/v1/subscriptions/{rental_id}")),
+    )
+    .await;
+    assert_eq!(rental_now["totalCollected"], 99);
+    assert_eq!(
+        client
+            .get_customer(&order.customer.customer_id)
+            .await
+            .unwrap()
+            .lifetime_collected,
+        99.0
+    );
+    let (_, listed) = send(
+        &client,
+        RawRequest::get(&format!(
+            "/v1/payments?rentalId={rental_id}&status=pending&limit=100"
+        )),
+    )
+    .await;
+    assert_eq!(listed["payments"].as_array().unwrap().len(), 9);
+
+    // Cancelling the first rental cancels what is due after today, returns the asset.
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{rental_id}/cancel"),
+            json!({ "reason": "bored" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("VALIDATION_ERROR"))
+    );
+    let (status, cancelled) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{rental_id}/cancel"),
+            json!({ "rentalId": rental_id, "reason": "customer_request" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, cancelled["previousStatus"].as_str()),
+        (200, Some("active"))
+    );
+    let (_, listed) = send(
+        &client,
+        RawRequest::get(&format!(
+            "/v1/payments?rentalId={rental_id}&limit=100&sortBy=dueDate&sortDir=asc"
+        )),
+    )
+    .await;
+    let statuses: Vec<&str> = listed["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses[0], "paid", "paid payments are never touched");
+    assert!(
+        statuses[1..].iter().all(|s| *s == "cancelled"),
+        "{statuses:?}"
+    );
+    assert_eq!(client.get_asset("SN-1").await.unwrap().status, "returned");
+    let customer = client
+        .get_customer(&order.customer.customer_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (customer.active_rentals, customer.total_monthly_revenue),
+        (1, 99.0)
+    );
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{rental_id}/cancel"),
+            json!({ "reason": "other" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("SUBSCRIPTION_NOT_ACTIVE"))
+    );
+    let (status, _) = send(
+        &client,
+        RawRequest::get("/v1/subscriptions/sub_00000000000000000000000000"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, active) = send(&client, RawRequest::get("/v1/subscriptions?status=active")).await;
+    assert_eq!(active["rentals"].as_array().unwrap().len(), 1);
+
+    // Each change is in the event log once.
+    let count = |event_type: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .list_events(&EventQuery {
+                    event_type: Some(event_type.into()),
+                    limit: Some(100),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .items
+                .len()
+        }
+    };
+    assert_eq!(count("subscription.created").await, 2);
+    assert_eq!(count("order.fulfilled").await, 1);
+    assert_eq!(count("asset.assigned").await, 2);
+    assert_eq!(count("payment.scheduled").await, 24);
+    assert_eq!(count("payment.succeeded").await, 1);
+    assert_eq!(count("payment.failed").await, 1);
+    assert_eq!(count("subscription.ended").await, 1);
+    assert_eq!(count("asset.returned").await, 1);
+}
+
+on_both!(
+    one_asset_one_rental_under_concurrency,
+    one_asset_one_rental_under_concurrency
+);
+async fn one_asset_one_rental_under_concurrency(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    let order = client.create_order(&order(20)).await.unwrap().order;
+    client
+        .create_asset(&AssetChanges {
+            serial_number: Some("HOT-1".into()),
+            sku: Some("LAPTOP-A".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let body = json!({ "orderId": order.order_id, "assetSerialNumber": "HOT-1" });
+    let answers = futures_util::future::join_all(
+        (0..20).map(|_| send(&client, RawRequest::post("/v1/subscriptions", body.clone()))),
+    )
+    .await;
+    let created = answers.iter().filter(|(status, _)| *status == 201).count();
+    let refused = answers
+        .iter()
+        .filter(|(status, b)| *status == 400 && b["error"]["code"] == "ASSET_NOT_AVAILABLE")
+        .count();
+    assert_eq!((created, refused), (1, 19));
+    let after = client.get_order(&order.order_id).await.unwrap();
+    assert_eq!(after.rental_progress.rented_devices, 1);
+}

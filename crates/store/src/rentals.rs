@@ -1,0 +1,476 @@
+//! Rentals: one ordered unit bound to one asset for a contract, with its payment schedule.
+//! Creating or ending a rental moves the asset, the order, the customer's figures and the
+//! payments together, in one transaction.
+
+use flexportal_domain::billing::{billing_period, due_dates, end_date};
+use flexportal_domain::catalog;
+use flexportal_domain::ids::IdKind;
+use flexportal_domain::orders::{fulfilment_status, totals};
+use flexportal_domain::time::now_micros;
+use jiff::civil::Date;
+
+use crate::db::{Db, Tx};
+use crate::events::{self, NewEvent};
+use crate::list::{self, Filter, ListSpec, Page, SortColumn, SortKind};
+use crate::orders::OrderItem;
+use crate::payments::{self, NewPayment, Payment};
+use crate::products::Variant;
+use crate::tenancy::BusinessUnit;
+use crate::{Result, StoreError, Wire, args, assets, orders};
+
+crate::row! {
+    #[derive(Debug, Clone)]
+    pub struct Rental {
+        pub tenant_id: String,
+        pub rental_id: String,
+        pub order_id: String,
+        pub customer_id: String,
+        pub asset_serial_number: String,
+        pub product_id: String,
+        pub variant_id: String,
+        pub sku: String,
+        pub product_name: String,
+        pub product_image_url: Option<String>,
+        pub monthly_amount: i64,
+        pub currency: String,
+        pub status: String,
+        pub original_contract_length: i64,
+        pub contract_length: i64,
+        pub start_date: String,
+        pub end_date: String,
+        pub list_price: Option<i64>,
+        pub acquisition_cost: i64,
+        pub total_collected: i64,
+        pub billing_group_id: Option<String>,
+        pub customer_email: String,
+        pub customer_name: String,
+        /// JSON object, once cancelled.
+        pub cancellation_details: Option<String>,
+        pub notes: Option<String>,
+        pub ended_at: Option<i64>,
+        pub created_by: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+}
+
+const RENTAL_COLUMNS: &str = "tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, notes, ended_at, created_by, created_at, updated_at";
+
+#[derive(Debug, Clone)]
+pub struct NewRental {
+    pub order_id: String,
+    pub serial_number: String,
+    /// When given, must be the order's customer.
+    pub customer_id: Option<String>,
+    /// In the business unit's calendar; today there when `None`.
+    pub start_date: Option<Date>,
+    /// The order line's length when `None`.
+    pub contract_length: Option<i64>,
+    pub notes: Option<String>,
+    pub created_by: String,
+}
+
+fn refused(code: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::Refused {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Fulfils one unit of an order with an asset: the rental, its payments, and every side effect.
+pub async fn create(
+    db: &Db,
+    unit: &BusinessUnit,
+    new: NewRental,
+    today: Date,
+    wire: &dyn Wire,
+) -> Result<(Rental, Vec<Payment>)> {
+    let tenant_id = unit.tenant_id.as_str();
+    let settings = unit.settings()?;
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+
+    // Touching the order first serialises concurrent fulfilments of it (a row lock on
+    // PostgreSQL; SQLite has one writer anyway), so no two rentals take the same line.
+    let touched = tx
+        .execute(
+            "UPDATE orders SET updated_at = $3 WHERE tenant_id = $1 AND order_id = $2",
+            args![tenant_id, &new.order_id, now],
+        )
+        .await?;
+    if touched == 0 {
+        return Err(refused(
+            "ORDER_NOT_FOUND",
+            format!("No order {}", new.order_id),
+        ));
+    }
+    let order = orders::get_in(&mut tx, tenant_id, &new.order_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    match order.status.as_str() {
+        "cancelled" => return Err(refused("ORDER_CANCELLED", "The order is cancelled")),
+        "pending" if settings.require_order_confirmation => {
+            return Err(refused(
+                "ORDER_NOT_CONFIRMED",
+                "Confirm the order before fulfilling it",
+            ));
+        }
+        _ => {}
+    }
+    if new
+        .customer_id
+        .as_ref()
+        .is_some_and(|c| *c != order.customer_id)
+    {
+        return Err(refused(
+            "CUSTOMER_MISMATCH",
+            "customerId is not the order's customer",
+        ));
+    }
+
+    // Claiming the asset is one conditional update: of concurrent claims exactly one succeeds.
+    let asset = assets::get_in(&mut tx, tenant_id, &new.serial_number)
+        .await?
+        .ok_or_else(|| {
+            refused(
+                "ASSET_NOT_FOUND",
+                format!("No asset has serial number {}", new.serial_number),
+            )
+        })?;
+    let mut items: Vec<OrderItem> = order.items();
+    let Some(line) = items
+        .iter()
+        .position(|i| i.sku == asset.sku && (i.rental_ids.len() as i64) < i.quantity)
+    else {
+        return Err(refused(
+            "NO_MATCHING_ORDER_ITEM",
+            format!("No unfulfilled line of the order is for {}", asset.sku),
+        ));
+    };
+    let claimed = tx
+        .execute(
+            "UPDATE assets SET status = 'rented_out', customer_id = $3, rental_id = $4, updated_at = $5 \
+             WHERE tenant_id = $1 AND serial_number = $2 AND status = 'available'",
+            args![tenant_id, &asset.serial_number, &order.customer_id, "", now],
+        )
+        .await?;
+    if claimed == 0 {
+        return Err(refused(
+            "ASSET_NOT_AVAILABLE",
+            format!("Asset {} is {}", asset.serial_number, asset.status),
+        ));
+    }
+
+    let item = items[line].clone();
+    let months = new.contract_length.unwrap_or(item.contract_length);
+    let monthly = if months == item.contract_length {
+        item.unit_price
+    } else {
+        let variant: Option<Variant> = tx
+            .fetch_optional(
+                "SELECT v.tenant_id, v.variant_id, v.product_id, p.product_sku, p.name AS product_name, v.variant_sku, v.variant_name, v.grade, \
+                 v.condition, v.color_name, v.images, v.list_price, v.acquisition_cost, v.pricing, v.status, v.created_at, v.updated_at \
+                 FROM variants v JOIN products p ON p.tenant_id = v.tenant_id AND p.product_id = v.product_id WHERE v.tenant_id = $1 AND v.variant_id = $2",
+                args![tenant_id, &item.variant_id],
+            )
+            .await?;
+        let pricing = variant.map(|v| v.pricing()).unwrap_or_default();
+        catalog::price_for(&pricing, months)
+            .map(|t| t.monthly_price)
+            .ok_or_else(|| {
+                refused(
+                    "INVALID_CONTRACT_LENGTH",
+                    format!("{} is not offered for {months} months", item.sku),
+                )
+            })?
+    };
+    let start = new.start_date.unwrap_or(today);
+    let end = end_date(start, months);
+    let rental_id = IdKind::Subscription.generate();
+    let customer: serde_json::Value = serde_json::from_str(&order.customer).unwrap_or_default();
+    let customer_name = format!(
+        "{} {}",
+        customer["firstName"].as_str().unwrap_or_default(),
+        customer["lastName"].as_str().unwrap_or_default()
+    );
+    tx.execute(
+        format!(
+            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, $20, NULL, $21, $22, $22)"
+        ),
+        args![
+            tenant_id,
+            &rental_id,
+            &order.order_id,
+            &order.customer_id,
+            &asset.serial_number,
+            &asset.product_id,
+            &asset.variant_id,
+            &asset.sku,
+            &item.product_name,
+            asset.product_image_url.clone().or(item.product_image_url.clone()),
+            monthly,
+            &order.currency,
+            months,
+            start.to_string(),
+            end.to_string(),
+            item.list_price,
+            asset.acquisition_cost,
+            customer["email"].as_str().unwrap_or_default(),
+            customer_name.trim(),
+            new.notes,
+            &new.created_by,
+            now
+        ],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE assets SET rental_id = $3 WHERE tenant_id = $1 AND serial_number = $2",
+        args![tenant_id, &asset.serial_number, &rental_id],
+    )
+    .await?;
+
+    // The order line records its rental; the order moves to partial or fulfilled.
+    items[line].rental_ids.push(rental_id.clone());
+    let rented = order.rented_devices + 1;
+    let status = fulfilment_status(&order.status, rented, order.total_devices).to_string();
+    tx.execute(
+        "UPDATE orders SET items = $3, rented_devices = $4, status = $5, updated_at = $6 WHERE tenant_id = $1 AND order_id = $2",
+        args![tenant_id, &order.order_id, serde_json::to_string(&items)?, rented, &status, now],
+    )
+    .await?;
+    let fulfilled = status == "fulfilled";
+    tx.execute(
+        "UPDATE customers SET active_rentals = active_rentals + 1, total_devices_rented = total_devices_rented + 1, \
+         total_monthly_revenue = total_monthly_revenue + $3, open_orders = open_orders - $4, updated_at = $5 \
+         WHERE tenant_id = $1 AND customer_id = $2",
+        args![tenant_id, &order.customer_id, monthly, i64::from(fulfilled), now],
+    )
+    .await?;
+
+    let rental = get_in(&mut tx, tenant_id, &rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    record(&mut tx, &rental, "subscription.created", wire).await?;
+    let asset = assets::get_in(&mut tx, tenant_id, &asset.serial_number)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    assets::record(&mut tx, &asset, "asset.assigned", wire).await?;
+    if fulfilled {
+        let order = orders::get_in(&mut tx, tenant_id, &order.order_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        orders::record(&mut tx, &order, "order.fulfilled", wire).await?;
+    }
+
+    let money = totals(
+        &[(monthly, 1)],
+        unit.vat_rate_bp,
+        unit.vat_mode == "inclusive",
+    );
+    let mut schedule = Vec::with_capacity(months as usize);
+    for due in due_dates(start, months, settings.billing_start) {
+        let period = billing_period(due);
+        schedule.push(
+            payments::insert_in(
+                &mut tx,
+                NewPayment {
+                    tenant_id,
+                    customer_id: &rental.customer_id,
+                    rental_id: &rental_id,
+                    category: "rental",
+                    due_date: due.to_string(),
+                    idempotency_key: format!("{rental_id}:{period}"),
+                    billing_period: period,
+                    subtotal: if unit.vat_mode == "inclusive" {
+                        money.total - money.tax
+                    } else {
+                        money.subtotal
+                    },
+                    tax_amount: money.tax,
+                    tax_rate_bp: unit.vat_rate_bp,
+                    total: money.total,
+                    currency: &rental.currency,
+                },
+                now,
+                wire,
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok((rental, schedule))
+}
+
+async fn get_in(tx: &mut Tx, tenant_id: &str, rental_id: &str) -> Result<Option<Rental>> {
+    tx.fetch_optional(
+        format!("SELECT {RENTAL_COLUMNS} FROM rentals WHERE tenant_id = $1 AND rental_id = $2"),
+        args![tenant_id, rental_id],
+    )
+    .await
+}
+
+pub async fn get(db: &Db, tenant_id: &str, rental_id: &str) -> Result<Option<Rental>> {
+    db.fetch_optional(
+        format!("SELECT {RENTAL_COLUMNS} FROM rentals WHERE tenant_id = $1 AND rental_id = $2"),
+        args![tenant_id, rental_id],
+    )
+    .await
+}
+
+async fn record(tx: &mut Tx, rental: &Rental, event_type: &str, wire: &dyn Wire) -> Result<()> {
+    events::record(
+        tx,
+        NewEvent {
+            tenant_id: &rental.tenant_id,
+            event_type,
+            resource_type: "subscription",
+            resource_id: &rental.rental_id,
+            data: wire.rental(rental),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Cancels an active rental: payments due after `today` are cancelled (paid ones stay), the
+/// asset is returned, the customer's figures drop.
+pub async fn cancel(
+    db: &Db,
+    tenant_id: &str,
+    rental_id: &str,
+    details: serde_json::Value,
+    today: Date,
+    wire: &dyn Wire,
+) -> Result<Rental> {
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let touched = tx
+        .execute(
+            "UPDATE rentals SET status = 'cancelled', cancellation_details = $3, ended_at = $4, updated_at = $4 \
+             WHERE tenant_id = $1 AND rental_id = $2 AND status = 'active'",
+            args![tenant_id, rental_id, details.to_string(), now],
+        )
+        .await?;
+    let rental = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if touched == 0 {
+        return Err(refused(
+            "SUBSCRIPTION_NOT_ACTIVE",
+            format!("The rental is {}", rental.status),
+        ));
+    }
+    let tomorrow = today.tomorrow().unwrap_or(today).to_string();
+    payments::cancel_future_in(
+        &mut tx,
+        tenant_id,
+        rental_id,
+        &tomorrow,
+        "rental cancelled",
+        wire,
+    )
+    .await?;
+    tx.execute(
+        "UPDATE assets SET status = 'returned', customer_id = NULL, rental_id = NULL, updated_at = $3 WHERE tenant_id = $1 AND serial_number = $2",
+        args![tenant_id, &rental.asset_serial_number, now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
+         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
+        args![tenant_id, &rental.customer_id, rental.monthly_amount, now],
+    )
+    .await?;
+    record(&mut tx, &rental, "subscription.ended", wire).await?;
+    let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    assets::record(&mut tx, &asset, "asset.returned", wire).await?;
+    tx.commit().await?;
+    Ok(rental)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RentalFilters {
+    pub status: Option<String>,
+    pub customer_id: Option<String>,
+    pub order_id: Option<String>,
+    pub serial_number: Option<String>,
+    pub sku: Option<String>,
+    pub billing_group_id: Option<String>,
+    pub start_from: Option<String>,
+    pub start_to: Option<String>,
+    pub end_from: Option<String>,
+    pub end_to: Option<String>,
+}
+
+pub const RENTAL_SORTS: &[(&str, SortColumn)] = &[
+    (
+        "createdAt",
+        SortColumn {
+            expr: "created_at",
+            kind: SortKind::Int,
+        },
+    ),
+    (
+        "startDate",
+        SortColumn {
+            expr: "start_date",
+            kind: SortKind::Text,
+        },
+    ),
+    (
+        "endDate",
+        SortColumn {
+            expr: "end_date",
+            kind: SortKind::Text,
+        },
+    ),
+    (
+        "monthlyAmount",
+        SortColumn {
+            expr: "monthly_amount",
+            kind: SortKind::Int,
+        },
+    ),
+];
+
+pub async fn list(
+    db: &Db,
+    tenant_id: &str,
+    filters: RentalFilters,
+    sort: SortColumn,
+    descending: bool,
+    limit: i64,
+    start_after: Option<String>,
+) -> Result<Page<Rental>> {
+    let mut conditions = Vec::new();
+    for (sql, value) in [
+        ("status = {}", filters.status),
+        ("customer_id = {}", filters.customer_id),
+        ("order_id = {}", filters.order_id),
+        ("asset_serial_number = {}", filters.serial_number),
+        ("sku = {}", filters.sku),
+        ("billing_group_id = {}", filters.billing_group_id),
+        ("start_date >= {}", filters.start_from),
+        ("start_date <= {}", filters.start_to),
+        ("end_date >= {}", filters.end_from),
+        ("end_date <= {}", filters.end_to),
+    ] {
+        if let Some(v) = value {
+            conditions.push(Filter::new(sql, v));
+        }
+    }
+    let spec = ListSpec {
+        from: "rentals",
+        columns: RENTAL_COLUMNS,
+        tenant_column: "tenant_id",
+        id_column: "rental_id",
+        sort,
+        descending,
+        filters: conditions,
+        limit,
+        start_after,
+    };
+    list::fetch_page(db, tenant_id, &spec).await
+}
