@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod assets;
 pub mod billing;
 pub mod business_unit;
+pub mod buyout;
 pub mod catalog;
 pub mod contact;
 pub mod ids;

@@ -3,6 +3,7 @@
 //! payments together, in one transaction.
 
 use flexportal_domain::billing::{billing_period, due_dates, end_date};
+use flexportal_domain::buyout::{BuyoutFigures, buyout_figures};
 use flexportal_domain::catalog;
 use flexportal_domain::ids::IdKind;
 use flexportal_domain::orders::{fulfilment_status, totals};
@@ -46,6 +47,10 @@ crate::row! {
         pub customer_name: String,
         /// JSON object, once cancelled.
         pub cancellation_details: Option<String>,
+        /// JSON object, once bought out.
+        pub buyout_details: Option<String>,
+        /// JSON array of extensions, oldest first.
+        pub extension_history: String,
         pub notes: Option<String>,
         pub ended_at: Option<i64>,
         pub created_by: String,
@@ -54,7 +59,7 @@ crate::row! {
     }
 }
 
-const RENTAL_COLUMNS: &str = "tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, notes, ended_at, created_by, created_at, updated_at";
+const RENTAL_COLUMNS: &str = "tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, buyout_details, extension_history, notes, ended_at, created_by, created_at, updated_at";
 
 #[derive(Debug, Clone)]
 pub struct NewRental {
@@ -195,7 +200,7 @@ pub async fn create(
     );
     tx.execute(
         format!(
-            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, $20, NULL, $21, $22, $22)"
+            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, NULL, '[]', $20, NULL, $21, $22, $22)"
         ),
         args![
             tenant_id,
@@ -473,4 +478,320 @@ pub async fn list(
         start_after,
     };
     list::fetch_page(db, tenant_id, &spec).await
+}
+
+/// Locks an active rental for an action (a row lock on PostgreSQL; SQLite has one writer) and
+/// returns it; any other status is `SUBSCRIPTION_NOT_ACTIVE`.
+async fn lock_active(tx: &mut Tx, tenant_id: &str, rental_id: &str, now: i64) -> Result<Rental> {
+    tx.execute(
+        "UPDATE rentals SET updated_at = $3 WHERE tenant_id = $1 AND rental_id = $2",
+        args![tenant_id, rental_id, now],
+    )
+    .await?;
+    let rental = get_in(tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if rental.status != "active" {
+        return Err(refused(
+            "SUBSCRIPTION_NOT_ACTIVE",
+            format!("The rental is {}", rental.status),
+        ));
+    }
+    Ok(rental)
+}
+
+/// Scheduled rental payments due after `today` that are not paid: what ending the rental now
+/// would not collect.
+async fn remaining_in(
+    tx: &mut Tx,
+    tenant_id: &str,
+    rental_id: &str,
+    today: Date,
+) -> Result<Vec<Payment>> {
+    tx.fetch_all(
+        format!(
+            "SELECT {} FROM payments WHERE tenant_id = $1 AND rental_id = $2 AND category = 'rental' AND due_date > $3 \
+             AND status IN ('pending', 'failed', 'processing') ORDER BY due_date, payment_id",
+            payments::PAYMENT_COLUMNS
+        ),
+        args![tenant_id, rental_id, today.to_string()],
+    )
+    .await
+}
+
+/// The remaining payments as a price: net of VAT when VAT is added on top (the buyout payment
+/// adds it again), gross when prices include it.
+fn remaining_price(remaining: &[Payment], unit: &BusinessUnit) -> i64 {
+    if unit.vat_mode == "inclusive" {
+        remaining.iter().map(|p| p.total).sum()
+    } else {
+        remaining.iter().map(|p| p.subtotal).sum()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Extension {
+    pub months: i64,
+    /// Minor units; applies to the payments not yet due and the added ones.
+    pub new_monthly_amount: Option<i64>,
+    pub reason: String,
+    pub notes: Option<String>,
+    pub by: String,
+}
+
+/// Extends an active rental: the end date and contract length move, the added months get
+/// payments, an optional new monthly amount applies to every payment not yet due.
+pub async fn extend(
+    db: &Db,
+    unit: &BusinessUnit,
+    rental_id: &str,
+    ext: Extension,
+    today: Date,
+    wire: &dyn Wire,
+) -> Result<Rental> {
+    let tenant_id = unit.tenant_id.as_str();
+    let settings = unit.settings()?;
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let rental = lock_active(&mut tx, tenant_id, rental_id, now).await?;
+    let new_length = rental.contract_length + ext.months;
+    if new_length > 120 {
+        return Err(StoreError::Refused {
+            code: "VALIDATION_ERROR",
+            message: format!(
+                "A rental runs at most 120 months; this one has {} already",
+                rental.contract_length
+            ),
+        });
+    }
+    let start: Date = rental
+        .start_date
+        .parse()
+        .map_err(|_| StoreError::Corrupt("start date".into()))?;
+    let new_end = end_date(start, new_length);
+    let monthly = ext.new_monthly_amount.unwrap_or(rental.monthly_amount);
+    let money = totals(
+        &[(monthly, 1)],
+        unit.vat_rate_bp,
+        unit.vat_mode == "inclusive",
+    );
+    let subtotal = if unit.vat_mode == "inclusive" {
+        money.total - money.tax
+    } else {
+        money.subtotal
+    };
+    if ext.new_monthly_amount.is_some() {
+        tx.execute(
+            "UPDATE payments SET subtotal = $4, tax_amount = $5, total = $6, updated_at = $7 WHERE tenant_id = $1 AND rental_id = $2 \
+             AND category = 'rental' AND due_date > $3 AND status IN ('pending', 'failed')",
+            args![tenant_id, rental_id, today.to_string(), subtotal, money.tax, money.total, now],
+        )
+        .await?;
+    }
+    let mut history: Vec<serde_json::Value> =
+        serde_json::from_str(&rental.extension_history).unwrap_or_default();
+    history.push(serde_json::json!({
+        "extensionMonths": ext.months,
+        "oldContractLength": rental.contract_length,
+        "newContractLength": new_length,
+        "oldMonthlyAmount": rental.monthly_amount,
+        "newMonthlyAmount": monthly,
+        "reason": ext.reason,
+
+        "extendedBy": { "userId": ext.by },
+        "oldEndDate": rental.end_date,
+        "newEndDate": new_end.to_string(),
+        "extendedAt": flexportal_domain::time::format_instant(now),
+    }));
+    if let (Some(notes), Some(last)) = (ext.notes, history.last_mut()) {
+        last["notes"] = serde_json::Value::String(notes);
+    }
+    tx.execute(
+        "UPDATE rentals SET contract_length = $3, end_date = $4, monthly_amount = $5, extension_history = $6, updated_at = $7 \
+         WHERE tenant_id = $1 AND rental_id = $2",
+        args![tenant_id, rental_id, new_length, new_end.to_string(), monthly, serde_json::to_string(&history)?, now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE customers SET total_monthly_revenue = total_monthly_revenue + $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
+        args![tenant_id, &rental.customer_id, monthly - rental.monthly_amount, now],
+    )
+    .await?;
+    let dues = due_dates(start, new_length, settings.billing_start);
+    for due in dues.into_iter().skip(rental.contract_length as usize) {
+        let period = billing_period(due);
+        payments::insert_in(
+            &mut tx,
+            NewPayment {
+                tenant_id,
+                customer_id: &rental.customer_id,
+                rental_id,
+                category: "rental",
+                due_date: due.to_string(),
+                idempotency_key: format!("{rental_id}:{period}"),
+                billing_period: period,
+                subtotal,
+                tax_amount: money.tax,
+                tax_rate_bp: unit.vat_rate_bp,
+                total: money.total,
+                currency: &rental.currency,
+            },
+            now,
+            wire,
+        )
+        .await?;
+    }
+    let extended = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    record(&mut tx, &extended, "subscription.extended", wire).await?;
+    tx.commit().await?;
+    Ok(extended)
+}
+
+/// What buying a rental out would cost today, without changing anything.
+pub async fn buyout_quote(
+    db: &Db,
+    unit: &BusinessUnit,
+    rental_id: &str,
+    today: Date,
+) -> Result<(Rental, BuyoutFigures)> {
+    let tenant_id = unit.tenant_id.as_str();
+    let settings = unit.settings()?;
+    let mut tx = db.begin().await?;
+    let rental = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if rental.status != "active" {
+        return Err(refused(
+            "SUBSCRIPTION_NOT_ACTIVE",
+            format!("The rental is {}", rental.status),
+        ));
+    }
+    let remaining = remaining_price(
+        &remaining_in(&mut tx, tenant_id, rental_id, today).await?,
+        unit,
+    );
+    let exponent = flexportal_domain::money::currency_exponent(&unit.currency);
+    let figures = buyout_figures(
+        &settings.buyout,
+        remaining,
+        rental.list_price.unwrap_or(0),
+        exponent,
+    );
+    Ok((rental, figures))
+}
+
+pub struct Buyout {
+    /// Minor units; overrides the business unit's method.
+    pub price_override: Option<i64>,
+    pub reason: String,
+    pub notes: Option<String>,
+    pub by: String,
+}
+
+/// Ends an active rental with the customer buying the device: future payments cancelled, one
+/// buyout payment due today, the asset sold.
+pub async fn buyout(
+    db: &Db,
+    unit: &BusinessUnit,
+    rental_id: &str,
+    buy: Buyout,
+    today: Date,
+    wire: &dyn Wire,
+) -> Result<(Rental, Payment)> {
+    let tenant_id = unit.tenant_id.as_str();
+    let settings = unit.settings()?;
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let rental = lock_active(&mut tx, tenant_id, rental_id, now).await?;
+    let remaining_list = remaining_in(&mut tx, tenant_id, rental_id, today).await?;
+    let remaining = remaining_price(&remaining_list, unit);
+    let exponent = flexportal_domain::money::currency_exponent(&unit.currency);
+    let figures = buyout_figures(
+        &settings.buyout,
+        remaining,
+        rental.list_price.unwrap_or(0),
+        exponent,
+    );
+    let (price, calculation) = match buy.price_override {
+        Some(price) => (price, "manual_override"),
+        None => (figures.price, "auto_calculated"),
+    };
+    let tomorrow = today.tomorrow().unwrap_or(today).to_string();
+    payments::cancel_future_in(&mut tx, tenant_id, rental_id, &tomorrow, "bought out", wire)
+        .await?;
+    let mut details = serde_json::json!({
+        "buyoutPrice": price,
+        "calculationMethod": calculation,
+        "method": settings.buyout.method,
+        "calculationBreakdown": {
+            "remainingMonths": remaining_list.len(),
+            "remainingMonthsPayment": figures.remaining_payments,
+            "listPricePercentage": settings.buyout.list_price_percentage,
+            "listPriceAmount": figures.depreciated_value,
+            "flatFee": flexportal_domain::money::minor_from_major(settings.buyout.flat_fee, exponent).unwrap_or(0),
+        },
+        "reason": buy.reason,
+        "processedBy": { "userId": buy.by },
+        "buyoutDate": today.to_string(),
+    });
+    if let Some(notes) = buy.notes {
+        details["notes"] = serde_json::Value::String(notes);
+    }
+    tx.execute(
+        "UPDATE rentals SET status = 'ended_buyout', buyout_details = $3, ended_at = $4, updated_at = $4 WHERE tenant_id = $1 AND rental_id = $2",
+        args![tenant_id, rental_id, details.to_string(), now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE assets SET status = 'sold', rental_id = NULL, updated_at = $3 WHERE tenant_id = $1 AND serial_number = $2",
+        args![tenant_id, &rental.asset_serial_number, now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
+         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
+        args![tenant_id, &rental.customer_id, rental.monthly_amount, now],
+    )
+    .await?;
+    let money = totals(
+        &[(price, 1)],
+        unit.vat_rate_bp,
+        unit.vat_mode == "inclusive",
+    );
+    let payment = payments::insert_in(
+        &mut tx,
+        NewPayment {
+            tenant_id,
+            customer_id: &rental.customer_id,
+            rental_id,
+            category: "buyout",
+            due_date: today.to_string(),
+            billing_period: billing_period(today),
+            subtotal: if unit.vat_mode == "inclusive" {
+                money.total - money.tax
+            } else {
+                money.subtotal
+            },
+            tax_amount: money.tax,
+            tax_rate_bp: unit.vat_rate_bp,
+            total: money.total,
+            currency: &rental.currency,
+            idempotency_key: format!("{rental_id}:buyout"),
+        },
+        now,
+        wire,
+    )
+    .await?;
+    let ended = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    record(&mut tx, &ended, "subscription.ended", wire).await?;
+    let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    assets::record(&mut tx, &asset, "asset.sold", wire).await?;
+    tx.commit().await?;
+    Ok((ended, payment))
 }

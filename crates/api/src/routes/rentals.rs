@@ -80,6 +80,9 @@ pub struct RentalBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub cancellation_details: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub buyout_details: Option<serde_json::Value>,
     pub order_id: String,
     pub customer_email: String,
     pub customer_name: String,
@@ -114,7 +117,7 @@ pub fn rental_body(r: &Rental, exponent: u32) -> RentalBody {
         contract_length: r.contract_length,
         start_date: r.start_date.clone(),
         end_date: r.end_date.clone(),
-        extension_history: Vec::new(),
+        extension_history: extension_history(r, exponent),
         list_price: r.list_price.map(money),
         acquisition_cost: money(r.acquisition_cost),
         total_collected: money(r.total_collected),
@@ -131,6 +134,19 @@ pub fn rental_body(r: &Rental, exponent: u32) -> RentalBody {
             .cancellation_details
             .as_deref()
             .and_then(|t| serde_json::from_str(t).ok()),
+        buyout_details: r
+            .buyout_details
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+            .map(|mut d| {
+                let minor = d["buyoutPrice"].as_i64().unwrap_or_default();
+                d["buyoutPrice"] = major_json(minor, exponent);
+                for key in ["remainingMonthsPayment", "listPriceAmount", "flatFee"] {
+                    let minor = d["calculationBreakdown"][key].as_i64().unwrap_or_default();
+                    d["calculationBreakdown"][key] = major_json(minor, exponent);
+                }
+                d
+            }),
         order_id: r.order_id.clone(),
         customer_email: r.customer_email.clone(),
         customer_name: r.customer_name.clone(),
@@ -139,6 +155,19 @@ pub fn rental_body(r: &Rental, exponent: u32) -> RentalBody {
         updated_at: format_instant(r.updated_at),
         created_by: r.created_by.clone(),
     }
+}
+
+/// The stored extension history with its amounts in major units.
+fn extension_history(r: &Rental, exponent: u32) -> Vec<serde_json::Value> {
+    let mut history: Vec<serde_json::Value> =
+        serde_json::from_str(&r.extension_history).unwrap_or_default();
+    for entry in &mut history {
+        for key in ["oldMonthlyAmount", "newMonthlyAmount"] {
+            let minor = entry[key].as_i64().unwrap_or_default();
+            entry[key] = major_json(minor, exponent);
+        }
+    }
+    history
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -399,12 +428,14 @@ pub async fn cancel_rental(
     let notes = p.text("notes", input.notes, 1000);
     p.finish()?;
     let now = flexportal_domain::time::now_micros();
-    let details = serde_json::json!({
+    let mut details = serde_json::json!({
         "reason": reason,
-        "notes": notes,
         "processedBy": { "userId": caller.key.key_id },
         "cancelledAt": format_instant(now),
     });
+    if let Some(notes) = notes {
+        details["notes"] = serde_json::Value::String(notes);
+    }
     let zone = time_zone(&caller.business_unit.timezone);
     let shapes = Shapes {
         exponent: caller.exponent(),
@@ -429,5 +460,299 @@ pub async fn cancel_rental(
         asset_serial_number: rental.asset_serial_number,
         previous_status: "active".into(),
         cancelled_at: format_instant(rental.ended_at.unwrap_or(now)),
+    }))
+}
+
+fn rental_not_found(e: flexportal_store::StoreError) -> ApiError {
+    match e {
+        flexportal_store::StoreError::NotFound => ApiError::not_found("Rental"),
+        other => other.into(),
+    }
+}
+
+/// A body's `rentalId`, when given, must name the rental in the path.
+fn same_rental(p: &mut Problems, body_id: &Option<String>, path_id: &str) {
+    if body_id.as_ref().is_some_and(|id| id != path_id) {
+        p.add(
+            "rentalId",
+            "invalid_value",
+            "must match the rental in the path",
+        );
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtendInput {
+    pub rental_id: Option<String>,
+    /// 1–120; the whole term stays within 120 months.
+    pub extension_months: Option<i64>,
+    /// Applies to every payment not yet due and to the added months.
+    pub new_monthly_amount: Option<f64>,
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Extended {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub asset_serial_number: String,
+    pub old_end_date: String,
+    pub new_end_date: String,
+    pub extension_months: i64,
+    pub old_contract_length: i64,
+    pub new_contract_length: i64,
+    pub rental: RentalBody,
+}
+
+/// Extend an active rental; the added months get payments.
+#[utoipa::path(post, path = "/v1/subscriptions/{subscriptionId}/extend", tag = "Subscriptions", request_body = ExtendInput,
+    params(("subscriptionId" = String, Path)),
+    responses(
+        (status = 200, description = "Extended", body = Extended),
+        (status = 400, description = "VALIDATION_ERROR or SUBSCRIPTION_NOT_ACTIVE", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+    ))]
+pub async fn extend_rental(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(rental_id): Path<String>,
+    JsonBody(input): JsonBody<ExtendInput>,
+) -> ApiResult<Json<Extended>> {
+    caller.require(WRITE)?;
+    let mut p = Problems::new();
+    same_rental(&mut p, &input.rental_id, &rental_id);
+    match input.extension_months {
+        None => p.add("extensionMonths", "required", "is required"),
+        Some(m) if !(1..=120).contains(&m) => p.add(
+            "extensionMonths",
+            "out_of_range",
+            "must be between 1 and 120",
+        ),
+        Some(_) => {}
+    }
+    let new_monthly_amount = p.amount(
+        "newMonthlyAmount",
+        input.new_monthly_amount,
+        caller.exponent(),
+    );
+    let reason = p.required_text("reason", input.reason, 1000);
+    let notes = p.text("notes", input.notes, 1000);
+    p.finish()?;
+    let before = store::get(&state.db, caller.tenant_id(), &rental_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Rental"))?;
+    let zone = time_zone(&caller.business_unit.timezone);
+    let shapes = Shapes {
+        exponent: caller.exponent(),
+    };
+    let extension = store::Extension {
+        months: input.extension_months.unwrap_or_default(),
+        new_monthly_amount,
+        reason: reason.unwrap_or_default(),
+        notes,
+        by: caller.key.key_id.clone(),
+    };
+    let rental = store::extend(
+        &state.db,
+        &caller.business_unit,
+        &rental_id,
+        extension,
+        today_in(&zone),
+        &shapes,
+    )
+    .await
+    .map_err(rental_not_found)?;
+    Ok(Json(Extended {
+        success: true,
+        message: "Rental extended".into(),
+        rental_id: rental.rental_id.clone(),
+        asset_serial_number: rental.asset_serial_number.clone(),
+        old_end_date: before.end_date,
+        new_end_date: rental.end_date.clone(),
+        extension_months: rental.contract_length - before.contract_length,
+        old_contract_length: before.contract_length,
+        new_contract_length: rental.contract_length,
+        rental: rental_body(&rental, caller.exponent()),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QuoteInput {
+    #[serde(alias = "subscriptionId")]
+    pub rental_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BuyoutQuote {
+    pub success: bool,
+    pub rental_id: String,
+    /// What `buyout` would charge today, before VAT is applied as the business unit's VAT mode says.
+    #[schema(value_type = f64)]
+    pub buyout_price: serde_json::Value,
+    /// The scheduled payments after today that the buyout replaces.
+    #[schema(value_type = f64)]
+    pub remaining_payments: serde_json::Value,
+    /// The list-price share of the price (residual value).
+    #[schema(value_type = f64)]
+    pub depreciated_value: serde_json::Value,
+    /// The business unit's buyout method.
+    pub calculation_method: String,
+    pub currency: String,
+}
+
+/// What buying a rental out would cost today; changes nothing. `buyout` charges exactly this
+/// unless given a price.
+#[utoipa::path(post, path = "/v1/subscriptions/calculate-buyout", tag = "Subscriptions", request_body = QuoteInput,
+    responses(
+        (status = 200, description = "The quote", body = BuyoutQuote),
+        (status = 400, description = "VALIDATION_ERROR or SUBSCRIPTION_NOT_ACTIVE", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+    ))]
+pub async fn calculate_buyout(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<QuoteInput>,
+) -> ApiResult<Json<BuyoutQuote>> {
+    caller.require(READ)?;
+    let mut p = Problems::new();
+    let rental_id = p.required_text("rentalId", input.rental_id, 100);
+    p.finish()?;
+    let zone = time_zone(&caller.business_unit.timezone);
+    let (rental, figures) = store::buyout_quote(
+        &state.db,
+        &caller.business_unit,
+        &rental_id.unwrap_or_default(),
+        today_in(&zone),
+    )
+    .await
+    .map_err(rental_not_found)?;
+    let settings = caller.business_unit.settings().map_err(ApiError::from)?;
+    let money = |minor: i64| major_json(minor, caller.exponent());
+    Ok(Json(BuyoutQuote {
+        success: true,
+        rental_id: rental.rental_id,
+        buyout_price: money(figures.price),
+        remaining_payments: money(figures.remaining_payments),
+        depreciated_value: money(figures.depreciated_value),
+        calculation_method: crate::routes::to_json(&settings.buyout.method)
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        currency: rental.currency,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BuyoutInput {
+    pub rental_id: Option<String>,
+    /// Overrides the business unit's method (`calculationMethod: manual_override`).
+    pub buyout_price: Option<f64>,
+    /// `customer_request`, `end_of_contract` or `other`.
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BoughtOut {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub asset_serial_number: String,
+    #[schema(value_type = f64)]
+    pub buyout_price: serde_json::Value,
+    pub currency: String,
+    /// `YYYY-MM-DD`.
+    pub effective_date: String,
+    /// The buyout payment, due today.
+    pub payment_id: String,
+    /// `auto_calculated` (by the business unit's method) or `manual_override`.
+    pub calculation_method: String,
+    /// The business unit's buyout method the price came from.
+    pub method: String,
+}
+
+/// The customer buys the device: the rental ends (`ended_buyout`), payments after today are
+/// cancelled, one buyout payment is due today, the asset is sold.
+#[utoipa::path(post, path = "/v1/subscriptions/{subscriptionId}/buyout", tag = "Subscriptions", request_body = BuyoutInput,
+    params(("subscriptionId" = String, Path)),
+    responses(
+        (status = 200, description = "Bought out", body = BoughtOut),
+        (status = 400, description = "VALIDATION_ERROR or SUBSCRIPTION_NOT_ACTIVE", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+    ))]
+pub async fn buyout_rental(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(rental_id): Path<String>,
+    JsonBody(input): JsonBody<BuyoutInput>,
+) -> ApiResult<Json<BoughtOut>> {
+    caller.require(WRITE)?;
+    let mut p = Problems::new();
+    same_rental(&mut p, &input.rental_id, &rental_id);
+    if input.reason.is_none() {
+        p.add("reason", "required", "is required");
+    }
+    let reason = one_of(
+        &mut p,
+        "reason",
+        input.reason,
+        &["customer_request", "end_of_contract", "other"],
+    );
+    let price_override = p.amount("buyoutPrice", input.buyout_price, caller.exponent());
+    let notes = p.text("notes", input.notes, 1000);
+    p.finish()?;
+    let zone = time_zone(&caller.business_unit.timezone);
+    let shapes = Shapes {
+        exponent: caller.exponent(),
+    };
+    let buy = store::Buyout {
+        price_override,
+        reason: reason.unwrap_or_default(),
+        notes,
+        by: caller.key.key_id.clone(),
+    };
+    let (rental, payment) = store::buyout(
+        &state.db,
+        &caller.business_unit,
+        &rental_id,
+        buy,
+        today_in(&zone),
+        &shapes,
+    )
+    .await
+    .map_err(rental_not_found)?;
+    let details: serde_json::Value = rental
+        .buyout_details
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    Ok(Json(BoughtOut {
+        success: true,
+        message: "Rental bought out".into(),
+        rental_id: rental.rental_id.clone(),
+        asset_serial_number: rental.asset_serial_number.clone(),
+        buyout_price: major_json(
+            details["buyoutPrice"].as_i64().unwrap_or_default(),
+            caller.exponent(),
+        ),
+        currency: rental.currency.clone(),
+        effective_date: details["buyoutDate"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        payment_id: payment.payment_id,
+        calculation_method: details["calculationMethod"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        method: details["method"].as_str().unwrap_or_default().to_string(),
     }))
 }

@@ -443,3 +443,243 @@ async fn one_asset_one_rental_under_concurrency(s: &Server) {
     let after = client.get_order(&order.order_id).await.unwrap();
     assert_eq!(after.rental_progress.rented_devices, 1);
 }
+
+on_both!(extend_then_buy_out, extend_then_buy_out);
+async fn extend_then_buy_out(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    client
+        .update_business_unit(&json!({ "settings": { "buyout": { "method": "remaining_months_plus_list_price_percentage", "listPricePercentage": 10 } } }))
+        .await
+        .unwrap();
+    let order = client.create_order(&order(2)).await.unwrap().order;
+    for serial in ["EX-1", "EX-2"] {
+        client
+            .create_asset(&AssetChanges {
+                serial_number: Some(serial.into()),
+                sku: Some("LAPTOP-A".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let (_, created) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions",
+            json!({ "orderId": order.order_id, "assetSerialNumber": "EX-1" }),
+        ),
+    )
+    .await;
+    let rental_id = created["rentalId"].as_str().unwrap().to_string();
+
+    // Extend by six months at a lower price: the term, the end date and the schedule follow.
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{rental_id}/extend"),
+            json!({ "extensionMonths": 6 }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["details"][0]["path"].as_str()),
+        (400, Some("reason"))
+    );
+    let (status, extended) = send(
+        &client,
+        RawRequest::post(&format!("/v1/subscriptions/{rental_id}/extend"), json!({ "rentalId": rental_id, "extensionMonths": 6, "newMonthlyAmount": 89, "reason": "loyalty" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{extended}");
+    assert_eq!(
+        (
+            extended["oldContractLength"].as_i64(),
+            extended["newContractLength"].as_i64()
+        ),
+        (Some(12), Some(18))
+    );
+    assert_eq!(
+        extended["rental"]["extensionHistory"][0]["newMonthlyAmount"],
+        89
+    );
+    assert_eq!(extended["rental"]["monthlyAmount"], 89);
+    let (_, schedule) = send(
+        &client,
+        RawRequest::get(&format!(
+            "/v1/payments?rentalId={rental_id}&limit=100&sortBy=dueDate&sortDir=asc"
+        )),
+    )
+    .await;
+    let totals: Vec<f64> = schedule["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["total"].as_f64().unwrap())
+        .collect();
+    assert_eq!(totals.len(), 18);
+    assert_eq!(totals[0], 99.0, "today's payment keeps its amount");
+    assert!(totals[1..].iter().all(|t| *t == 89.0));
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{rental_id}/extend"),
+            json!({ "extensionMonths": 110, "reason": "x" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("VALIDATION_ERROR")),
+        "beyond 120 months"
+    );
+    let customer = client
+        .get_customer(&order.customer.customer_id)
+        .await
+        .unwrap();
+    assert_eq!(customer.total_monthly_revenue, 89.0);
+
+    // The quote is what the buyout charges: 17 remaining months at 89 plus 10 % of the list price.
+    let (status, quote) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions/calculate-buyout",
+            json!({ "rentalId": rental_id }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{quote}");
+    assert_eq!(
+        (
+            quote["remainingPayments"].as_f64(),
+            quote["depreciatedValue"].as_f64(),
+            quote["buyoutPrice"].as_f64()
+        ),
+        (Some(1513.0), Some(100.0), Some(1613.0))
+    );
+
+    // Twenty buyouts at once: one succeeds, one buyout payment exists.
+    let body = json!({ "reason": "customer_request" });
+    let answers = futures_util::future::join_all((0..20).map(|_| {
+        send(
+            &client,
+            RawRequest::post(
+                &format!("/v1/subscriptions/{rental_id}/buyout"),
+                body.clone(),
+            ),
+        )
+    }))
+    .await;
+    let done: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(done.len(), 1);
+    assert_eq!(
+        done[0]["method"],
+        "remaining_months_plus_list_price_percentage"
+    );
+    assert!(
+        answers
+            .iter()
+            .filter(|(s, _)| *s != 200)
+            .all(|(s, b)| *s == 400 && b["error"]["code"] == "SUBSCRIPTION_NOT_ACTIVE")
+    );
+    assert_eq!(
+        (
+            done[0]["buyoutPrice"].as_f64(),
+            done[0]["calculationMethod"].as_str()
+        ),
+        (Some(1613.0), Some("auto_calculated"))
+    );
+    let (_, after) = send(
+        &client,
+        RawRequest::get(&format!("/v1/payments?rentalId={rental_id}&limit=100")),
+    )
+    .await;
+    let payments = after["payments"].as_array().unwrap();
+    let buyouts: Vec<&Value> = payments
+        .iter()
+        .filter(|p| p["category"] == "buyout")
+        .collect();
+    assert_eq!(buyouts.len(), 1);
+    assert_eq!(
+        (
+            buyouts[0]["total"].as_f64(),
+            buyouts[0]["idempotencyKey"].as_str()
+        ),
+        (Some(1613.0), Some(format!("{rental_id}:buyout").as_str()))
+    );
+    assert_eq!(
+        payments
+            .iter()
+            .filter(|p| p["status"] == "cancelled")
+            .count(),
+        17
+    );
+    let (_, rental) = send(
+        &client,
+        RawRequest::get(&format!("/v1/subscriptions/{rental_id}")),
+    )
+    .await;
+    assert_eq!(
+        (
+            rental["status"].as_str(),
+            rental["buyoutDetails"]["buyoutPrice"].as_f64()
+        ),
+        (Some("ended_buyout"), Some(1613.0))
+    );
+    assert_eq!(client.get_asset("EX-1").await.unwrap().status, "sold");
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions/calculate-buyout",
+            json!({ "rentalId": rental_id }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("SUBSCRIPTION_NOT_ACTIVE"))
+    );
+
+    // A given price overrides the method.
+    let (_, other) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions",
+            json!({ "orderId": order.order_id, "assetSerialNumber": "EX-2" }),
+        ),
+    )
+    .await;
+    let other_id = other["rentalId"].as_str().unwrap();
+    let (status, manual) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{other_id}/buyout"),
+            json!({ "rentalId": other_id, "buyoutPrice": 500, "reason": "other" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            manual["calculationMethod"].as_str(),
+            manual["buyoutPrice"].as_f64()
+        ),
+        (200, Some("manual_override"), Some(500.0))
+    );
+    let customer = client
+        .get_customer(&order.customer.customer_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (customer.active_rentals, customer.total_monthly_revenue),
+        (0, 0.0)
+    );
+}

@@ -26,6 +26,8 @@ CREATE TABLE rentals (
     customer_email TEXT NOT NULL,
     customer_name TEXT NOT NULL,
     cancellation_details TEXT,
+    buyout_details TEXT,
+    extension_history TEXT NOT NULL DEFAULT '[]',
     notes TEXT,
     ended_at BIGINT,
     created_by TEXT NOT NULL,
