@@ -5,6 +5,7 @@
 use flexportal_domain::billing::{billing_period, due_dates, end_date};
 use flexportal_domain::buyout::{BuyoutFigures, buyout_figures};
 use flexportal_domain::catalog;
+use flexportal_domain::early_return::{EarlyReturnFee, early_return_fee};
 use flexportal_domain::ids::IdKind;
 use flexportal_domain::orders::{fulfilment_status, totals};
 use flexportal_domain::time::now_micros;
@@ -51,6 +52,10 @@ crate::row! {
         pub buyout_details: Option<String>,
         /// JSON array of extensions, oldest first.
         pub extension_history: String,
+        /// JSON object, once returned early.
+        pub early_return_details: Option<String>,
+        /// JSON array of device replacements, oldest first.
+        pub replacement_history: String,
         pub notes: Option<String>,
         pub ended_at: Option<i64>,
         pub created_by: String,
@@ -59,7 +64,7 @@ crate::row! {
     }
 }
 
-const RENTAL_COLUMNS: &str = "tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, buyout_details, extension_history, notes, ended_at, created_by, created_at, updated_at";
+const RENTAL_COLUMNS: &str = "tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, buyout_details, extension_history, early_return_details, replacement_history, notes, ended_at, created_by, created_at, updated_at";
 
 #[derive(Debug, Clone)]
 pub struct NewRental {
@@ -200,7 +205,7 @@ pub async fn create(
     );
     tx.execute(
         format!(
-            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, NULL, '[]', $20, NULL, $21, $22, $22)"
+            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, NULL, '[]', NULL, '[]', $20, NULL, $21, $22, $22)"
         ),
         args![
             tenant_id,
@@ -794,4 +799,298 @@ pub async fn buyout(
     assets::record(&mut tx, &asset, "asset.sold", wire).await?;
     tx.commit().await?;
     Ok((ended, payment))
+}
+
+/// Days from a rental's start to `today`, never negative.
+fn days_since(start: &str, today: Date) -> i64 {
+    start
+        .parse::<Date>()
+        .ok()
+        .and_then(|s| (today - s).get_days().try_into().ok())
+        .map_or(0, |d: i64| d.max(0))
+}
+
+/// The early-return fee today, without changing anything: the fee, its breakdown, and the
+/// number of months still to come.
+pub async fn early_return_quote(
+    db: &Db,
+    unit: &BusinessUnit,
+    rental_id: &str,
+    today: Date,
+) -> Result<(Rental, EarlyReturnFee, i64)> {
+    let tenant_id = unit.tenant_id.as_str();
+    let settings = unit.settings()?;
+    let mut tx = db.begin().await?;
+    let rental = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    if rental.status != "active" {
+        return Err(refused(
+            "SUBSCRIPTION_NOT_ACTIVE",
+            format!("The rental is {}", rental.status),
+        ));
+    }
+    let remaining = remaining_in(&mut tx, tenant_id, rental_id, today).await?;
+    let exponent = flexportal_domain::money::currency_exponent(&unit.currency);
+    let fee = early_return_fee(
+        &settings.early_return,
+        remaining_price(&remaining, unit),
+        days_since(&rental.start_date, today),
+        exponent,
+    );
+    Ok((rental, fee, remaining.len() as i64))
+}
+
+pub struct EarlyReturn {
+    /// Minor units; overrides the business unit's method.
+    pub fee_override: Option<i64>,
+    pub waive: bool,
+    pub return_condition: String,
+    pub reason: String,
+    pub damage_assessment: Option<String>,
+    pub notes: Option<String>,
+    pub by: String,
+}
+
+/// Ends an active rental with the device coming back early: future payments cancelled, a fee
+/// payment when the fee is above zero, the asset returned.
+pub async fn early_return(
+    db: &Db,
+    unit: &BusinessUnit,
+    rental_id: &str,
+    ret: EarlyReturn,
+    today: Date,
+    wire: &dyn Wire,
+) -> Result<(Rental, Option<Payment>, i64)> {
+    let tenant_id = unit.tenant_id.as_str();
+    let settings = unit.settings()?;
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let rental = lock_active(&mut tx, tenant_id, rental_id, now).await?;
+    let remaining = remaining_in(&mut tx, tenant_id, rental_id, today).await?;
+    let exponent = flexportal_domain::money::currency_exponent(&unit.currency);
+    let days = days_since(&rental.start_date, today);
+    let computed = early_return_fee(
+        &settings.early_return,
+        remaining_price(&remaining, unit),
+        days,
+        exponent,
+    );
+    let (fee, calculation, method) = match (ret.waive, ret.fee_override) {
+        (true, _) => (0, "manual_override", "manual"),
+        (false, Some(fee)) => (fee, "manual_override", "manual"),
+        (false, None) => (computed.fee, "auto_calculated", computed.method),
+    };
+    let months_rented = rental.contract_length - remaining.len() as i64;
+    let tomorrow = today.tomorrow().unwrap_or(today).to_string();
+    payments::cancel_future_in(
+        &mut tx,
+        tenant_id,
+        rental_id,
+        &tomorrow,
+        "returned early",
+        wire,
+    )
+    .await?;
+    let mut details = serde_json::json!({
+        "fee": fee,
+        "feeWaived": ret.waive,
+        "calculationMethod": calculation,
+        "calculationBreakdown": {
+            "method": method,
+            "remainingMonths": remaining.len(),
+            "gracePeriodApplied": computed.grace_period_applied,
+            "daysFromStart": days,
+        },
+        "returnCondition": ret.return_condition,
+        "reason": ret.reason,
+        "processedBy": { "userId": ret.by },
+        "returnedAt": flexportal_domain::time::format_instant(now),
+        "actualMonthsRented": months_rented,
+    });
+    if let Some(text) = ret.damage_assessment {
+        details["damageAssessment"] = serde_json::Value::String(text);
+    }
+    if let Some(text) = ret.notes {
+        details["notes"] = serde_json::Value::String(text);
+    }
+    tx.execute(
+        "UPDATE rentals SET status = 'ended_early_return', early_return_details = $3, ended_at = $4, updated_at = $4 WHERE tenant_id = $1 AND rental_id = $2",
+        args![tenant_id, rental_id, details.to_string(), now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE assets SET status = 'returned', condition = $3, customer_id = NULL, rental_id = NULL, updated_at = $4 WHERE tenant_id = $1 AND serial_number = $2",
+        args![tenant_id, &rental.asset_serial_number, &ret.return_condition, now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
+         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
+        args![tenant_id, &rental.customer_id, rental.monthly_amount, now],
+    )
+    .await?;
+    let payment = if fee > 0 {
+        let money = totals(&[(fee, 1)], unit.vat_rate_bp, unit.vat_mode == "inclusive");
+        Some(
+            payments::insert_in(
+                &mut tx,
+                NewPayment {
+                    tenant_id,
+                    customer_id: &rental.customer_id,
+                    rental_id,
+                    category: "early_return_fee",
+                    due_date: today.to_string(),
+                    billing_period: billing_period(today),
+                    subtotal: if unit.vat_mode == "inclusive" {
+                        money.total - money.tax
+                    } else {
+                        money.subtotal
+                    },
+                    tax_amount: money.tax,
+                    tax_rate_bp: unit.vat_rate_bp,
+                    total: money.total,
+                    currency: &rental.currency,
+                    idempotency_key: format!("{rental_id}:early_return_fee"),
+                },
+                now,
+                wire,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let ended = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    record(&mut tx, &ended, "subscription.ended", wire).await?;
+    let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    assets::record(&mut tx, &asset, "asset.returned", wire).await?;
+    tx.commit().await?;
+    Ok((ended, payment, months_rented))
+}
+
+pub struct Replacement {
+    pub new_serial_number: String,
+    /// `damaged`, `stolen`, `defective` or `lost`: why the old device goes out of service.
+    pub reason: String,
+    pub damage_assessment: Option<String>,
+    pub insurance_claim: bool,
+    pub notes: Option<String>,
+    pub by: String,
+}
+
+/// Swaps the device of an active rental for another available unit of the same SKU; the old
+/// one becomes unavailable with the reason. Same rental, same price.
+pub async fn replace(
+    db: &Db,
+    tenant_id: &str,
+    rental_id: &str,
+    rep: Replacement,
+    wire: &dyn Wire,
+) -> Result<(Rental, String)> {
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let rental = lock_active(&mut tx, tenant_id, rental_id, now).await?;
+    let new_asset = assets::get_in(&mut tx, tenant_id, &rep.new_serial_number)
+        .await?
+        .ok_or_else(|| {
+            refused(
+                "ASSET_NOT_FOUND",
+                format!("No asset has serial number {}", rep.new_serial_number),
+            )
+        })?;
+    if new_asset.sku != rental.sku {
+        return Err(refused(
+            "SKU_MISMATCH",
+            format!(
+                "The replacement must be a {}, not a {}",
+                rental.sku, new_asset.sku
+            ),
+        ));
+    }
+    let claimed = tx
+        .execute(
+            "UPDATE assets SET status = 'rented_out', customer_id = $3, rental_id = $4, updated_at = $5 \
+             WHERE tenant_id = $1 AND serial_number = $2 AND status = 'available'",
+            args![tenant_id, &rep.new_serial_number, &rental.customer_id, rental_id, now],
+        )
+        .await?;
+    if claimed == 0 {
+        return Err(refused(
+            "ASSET_NOT_AVAILABLE",
+            format!("Asset {} is {}", new_asset.serial_number, new_asset.status),
+        ));
+    }
+    tx.execute(
+        "UPDATE assets SET status = 'unavailable', unavailable_reason = $3, customer_id = NULL, rental_id = NULL, updated_at = $4 \
+         WHERE tenant_id = $1 AND serial_number = $2",
+        args![tenant_id, &rental.asset_serial_number, &rep.reason, now],
+    )
+    .await?;
+    let mut history: Vec<serde_json::Value> =
+        serde_json::from_str(&rental.replacement_history).unwrap_or_default();
+    let mut entry = serde_json::json!({
+        "oldSerialNumber": rental.asset_serial_number,
+        "newSerialNumber": rep.new_serial_number,
+        "reason": rep.reason,
+        "insuranceClaim": rep.insurance_claim,
+        "replacedBy": { "userId": rep.by },
+        "replacedAt": flexportal_domain::time::format_instant(now),
+    });
+    if let Some(text) = rep.damage_assessment {
+        entry["damageAssessment"] = serde_json::Value::String(text);
+    }
+    if let Some(text) = rep.notes {
+        entry["notes"] = serde_json::Value::String(text);
+    }
+    history.push(entry);
+    tx.execute(
+        "UPDATE rentals SET asset_serial_number = $3, replacement_history = $4, updated_at = $5 WHERE tenant_id = $1 AND rental_id = $2",
+        args![tenant_id, rental_id, &rep.new_serial_number, serde_json::to_string(&history)?, now],
+    )
+    .await?;
+    let updated = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    record(&mut tx, &updated, "subscription.updated", wire).await?;
+    let old = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    assets::record(&mut tx, &old, "asset.updated", wire).await?;
+    let new = assets::get_in(&mut tx, tenant_id, &rep.new_serial_number)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    assets::record(&mut tx, &new, "asset.assigned", wire).await?;
+    tx.commit().await?;
+    Ok((updated, rental.asset_serial_number))
+}
+
+/// Replaces a rental's notes.
+pub async fn set_notes(
+    db: &Db,
+    tenant_id: &str,
+    rental_id: &str,
+    notes: &str,
+    wire: &dyn Wire,
+) -> Result<Rental> {
+    let mut tx = db.begin().await?;
+    let touched = tx
+        .execute(
+            "UPDATE rentals SET notes = $3, updated_at = $4 WHERE tenant_id = $1 AND rental_id = $2",
+            args![tenant_id, rental_id, notes, now_micros()],
+        )
+        .await?;
+    if touched == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let rental = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    record(&mut tx, &rental, "subscription.updated", wire).await?;
+    tx.commit().await?;
+    Ok(rental)
 }

@@ -60,6 +60,11 @@ pub struct RentalBody {
     /// Last day of the contract.
     pub end_date: String,
     pub extension_history: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<Object>)]
+    pub replacement_history: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub early_return_details: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<f64>)]
     pub list_price: Option<serde_json::Value>,
@@ -118,6 +123,17 @@ pub fn rental_body(r: &Rental, exponent: u32) -> RentalBody {
         start_date: r.start_date.clone(),
         end_date: r.end_date.clone(),
         extension_history: extension_history(r, exponent),
+        replacement_history: serde_json::from_str(&r.replacement_history)
+            .unwrap_or_else(|_| serde_json::json!([])),
+        early_return_details: r
+            .early_return_details
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+            .map(|mut d| {
+                let minor = d["fee"].as_i64().unwrap_or_default();
+                d["fee"] = major_json(minor, exponent);
+                d
+            }),
         list_price: r.list_price.map(money),
         acquisition_cost: money(r.acquisition_cost),
         total_collected: money(r.total_collected),
@@ -754,5 +770,321 @@ pub async fn buyout_rental(
             .unwrap_or_default()
             .to_string(),
         method: details["method"].as_str().unwrap_or_default().to_string(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlyReturnQuote {
+    pub success: bool,
+    pub rental_id: String,
+    /// What `early-return` would charge today (before VAT is applied per the business unit's mode).
+    #[schema(value_type = f64)]
+    pub early_return_fee: serde_json::Value,
+    pub remaining_months: i64,
+    /// Percent of the remaining payments charged (remaining-months method).
+    #[schema(value_type = f64)]
+    pub penalty_percentage: serde_json::Value,
+    /// `remaining_months`, `flat_fee` or `no_fee`.
+    pub method: String,
+    pub grace_period_applied: bool,
+    pub currency: String,
+}
+
+/// The early-return fee today; changes nothing. `early-return` charges exactly this unless the
+/// fee is given or waived.
+#[utoipa::path(post, path = "/v1/subscriptions/calculate-early-return-fee", tag = "Subscriptions", request_body = QuoteInput,
+    responses(
+        (status = 200, description = "The quote", body = EarlyReturnQuote),
+        (status = 400, description = "VALIDATION_ERROR or SUBSCRIPTION_NOT_ACTIVE", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+    ))]
+pub async fn calculate_early_return_fee(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(input): JsonBody<QuoteInput>,
+) -> ApiResult<Json<EarlyReturnQuote>> {
+    caller.require(READ)?;
+    let mut p = Problems::new();
+    let rental_id = p.required_text("rentalId", input.rental_id, 100);
+    p.finish()?;
+    let zone = time_zone(&caller.business_unit.timezone);
+    let (rental, fee, remaining) = store::early_return_quote(
+        &state.db,
+        &caller.business_unit,
+        &rental_id.unwrap_or_default(),
+        today_in(&zone),
+    )
+    .await
+    .map_err(rental_not_found)?;
+    Ok(Json(EarlyReturnQuote {
+        success: true,
+        rental_id: rental.rental_id,
+        early_return_fee: major_json(fee.fee, caller.exponent()),
+        remaining_months: remaining,
+        penalty_percentage: major_json(fee.penalty_bp, 2),
+        method: fee.method.into(),
+        grace_period_applied: fee.grace_period_applied,
+        currency: rental.currency,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlyReturnInput {
+    pub rental_id: Option<String>,
+    /// `excellent`, `good`, `fair`, `poor` or `damaged`.
+    pub return_condition: Option<String>,
+    /// Overrides the business unit's method.
+    pub early_return_fee: Option<f64>,
+    /// Charge no fee at all.
+    #[serde(default)]
+    pub waive_fee: bool,
+    pub reason: Option<String>,
+    pub damage_assessment: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnedEarly {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub asset_serial_number: String,
+    #[schema(value_type = f64)]
+    pub early_return_fee: serde_json::Value,
+    pub currency: String,
+    pub actual_months_rented: i64,
+    /// `YYYY-MM-DD`.
+    pub return_date: String,
+    /// The fee payment, when there is a fee.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
+}
+
+/// The device comes back before the contract ends: the rental ends (`ended_early_return`),
+/// payments after today are cancelled, a fee payment is due today when the fee is above zero,
+/// the asset is returned.
+#[utoipa::path(post, path = "/v1/subscriptions/{subscriptionId}/early-return", tag = "Subscriptions", request_body = EarlyReturnInput,
+    params(("subscriptionId" = String, Path)),
+    responses(
+        (status = 200, description = "Returned", body = ReturnedEarly),
+        (status = 400, description = "VALIDATION_ERROR or SUBSCRIPTION_NOT_ACTIVE", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+    ))]
+pub async fn early_return(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(rental_id): Path<String>,
+    JsonBody(input): JsonBody<EarlyReturnInput>,
+) -> ApiResult<Json<ReturnedEarly>> {
+    caller.require(WRITE)?;
+    let mut p = Problems::new();
+    same_rental(&mut p, &input.rental_id, &rental_id);
+    if input.return_condition.is_none() {
+        p.add("returnCondition", "required", "is required");
+    }
+    let condition = one_of(
+        &mut p,
+        "returnCondition",
+        input.return_condition,
+        &["excellent", "good", "fair", "poor", "damaged"],
+    );
+    let fee_override = p.amount("earlyReturnFee", input.early_return_fee, caller.exponent());
+    let reason = p.required_text("reason", input.reason, 1000);
+    let damage_assessment = p.text("damageAssessment", input.damage_assessment, 5000);
+    let notes = p.text("notes", input.notes, 1000);
+    p.finish()?;
+    let zone = time_zone(&caller.business_unit.timezone);
+    let today = today_in(&zone);
+    let shapes = Shapes {
+        exponent: caller.exponent(),
+    };
+    let ret = store::EarlyReturn {
+        fee_override,
+        waive: input.waive_fee,
+        return_condition: condition.unwrap_or_default(),
+        reason: reason.unwrap_or_default(),
+        damage_assessment,
+        notes,
+        by: caller.key.key_id.clone(),
+    };
+    let (rental, payment, months) = store::early_return(
+        &state.db,
+        &caller.business_unit,
+        &rental_id,
+        ret,
+        today,
+        &shapes,
+    )
+    .await
+    .map_err(rental_not_found)?;
+    let details: serde_json::Value = rental
+        .early_return_details
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    Ok(Json(ReturnedEarly {
+        success: true,
+        message: "Device returned early".into(),
+        rental_id: rental.rental_id.clone(),
+        asset_serial_number: rental.asset_serial_number.clone(),
+        early_return_fee: major_json(
+            details["fee"].as_i64().unwrap_or_default(),
+            caller.exponent(),
+        ),
+        currency: rental.currency.clone(),
+        actual_months_rented: months,
+        return_date: today.to_string(),
+        payment_id: payment.map(|p| p.payment_id),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplaceInput {
+    pub rental_id: Option<String>,
+    /// An available asset of the rental's SKU.
+    pub new_serial_number: Option<String>,
+    /// When given, must be the rental's SKU.
+    pub new_sku: Option<String>,
+    /// `damaged`, `stolen`, `defective` or `lost`.
+    pub replacement_reason: Option<String>,
+    pub damage_assessment: Option<String>,
+    #[serde(default)]
+    pub insurance_claim: bool,
+    pub notes: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Replaced {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub old_serial_number: String,
+    pub new_serial_number: String,
+    pub reason: String,
+}
+
+/// Swap the device of an active rental; same rental, same price. The old device becomes
+/// unavailable with the reason.
+#[utoipa::path(post, path = "/v1/subscriptions/{subscriptionId}/replace", tag = "Subscriptions", request_body = ReplaceInput,
+    params(("subscriptionId" = String, Path)),
+    responses(
+        (status = 200, description = "Replaced", body = Replaced),
+        (status = 400, description = "VALIDATION_ERROR, SUBSCRIPTION_NOT_ACTIVE, ASSET_NOT_FOUND, ASSET_NOT_AVAILABLE or SKU_MISMATCH", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+    ))]
+pub async fn replace_device(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(rental_id): Path<String>,
+    JsonBody(input): JsonBody<ReplaceInput>,
+) -> ApiResult<Json<Replaced>> {
+    caller.require(WRITE)?;
+    let mut p = Problems::new();
+    same_rental(&mut p, &input.rental_id, &rental_id);
+    let new_serial = p.required_text("newSerialNumber", input.new_serial_number, 100);
+    if input.replacement_reason.is_none() {
+        p.add("replacementReason", "required", "is required");
+    }
+    let reason = one_of(
+        &mut p,
+        "replacementReason",
+        input.replacement_reason,
+        &["damaged", "stolen", "defective", "lost"],
+    );
+    let damage_assessment = p.text("damageAssessment", input.damage_assessment, 5000);
+    let notes = p.text("notes", input.notes, 1000);
+    p.finish()?;
+    if let Some(sku) = &input.new_sku {
+        let rental = store::get(&state.db, caller.tenant_id(), &rental_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Rental"))?;
+        if *sku != rental.sku {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "SKU_MISMATCH",
+                format!("The replacement must be a {}", rental.sku),
+            ));
+        }
+    }
+    let shapes = Shapes {
+        exponent: caller.exponent(),
+    };
+    let rep = store::Replacement {
+        new_serial_number: new_serial.unwrap_or_default(),
+        reason: reason.clone().unwrap_or_default(),
+        damage_assessment,
+        insurance_claim: input.insurance_claim,
+        notes,
+        by: caller.key.key_id.clone(),
+    };
+    let (rental, old_serial) =
+        store::replace(&state.db, caller.tenant_id(), &rental_id, rep, &shapes)
+            .await
+            .map_err(rental_not_found)?;
+    Ok(Json(Replaced {
+        success: true,
+        message: "Device replaced".into(),
+        rental_id: rental.rental_id,
+        old_serial_number: old_serial,
+        new_serial_number: rental.asset_serial_number,
+        reason: reason.unwrap_or_default(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RentalNotesInput {
+    /// Replaces the notes; at most 5000 characters.
+    pub notes: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalNotesSaved {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+}
+
+/// Replace a rental's notes.
+#[utoipa::path(patch, path = "/v1/subscriptions/{subscriptionId}/notes", tag = "Subscriptions", request_body = RentalNotesInput,
+    params(("subscriptionId" = String, Path)),
+    responses((status = 200, description = "Saved", body = RentalNotesSaved), (status = 404, description = "NOT_FOUND", body = ErrorBody)))]
+pub async fn update_rental_notes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(rental_id): Path<String>,
+    JsonBody(input): JsonBody<RentalNotesInput>,
+) -> ApiResult<Json<RentalNotesSaved>> {
+    caller.require(WRITE)?;
+    let mut p = Problems::new();
+    match &input.notes {
+        None => p.add("notes", "required", "is required"),
+        Some(n) if n.chars().count() > 5000 => {
+            p.add("notes", "too_long", "must be at most 5000 characters")
+        }
+        Some(_) => {}
+    }
+    p.finish()?;
+    let shapes = Shapes {
+        exponent: caller.exponent(),
+    };
+    let rental = store::set_notes(
+        &state.db,
+        caller.tenant_id(),
+        &rental_id,
+        &input.notes.unwrap_or_default(),
+        &shapes,
+    )
+    .await
+    .map_err(rental_not_found)?;
+    Ok(Json(RentalNotesSaved {
+        success: true,
+        message: "Notes updated".into(),
+        rental_id: rental.rental_id,
     }))
 }

@@ -683,3 +683,244 @@ async fn extend_then_buy_out(s: &Server) {
         (0, 0.0)
     );
 }
+
+on_both!(
+    early_returns_replacements_and_notes,
+    early_returns_replacements_and_notes
+);
+async fn early_returns_replacements_and_notes(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    client
+        .update_business_unit(&json!({ "settings": { "earlyReturn": { "method": "remaining_months", "percentage": 50, "gracePeriodDays": 0 } } }))
+        .await
+        .unwrap();
+    let order = client.create_order(&order(3)).await.unwrap().order;
+    for serial in ["ER-1", "ER-2", "ER-3", "ER-4"] {
+        client
+            .create_asset(&AssetChanges {
+                serial_number: Some(serial.into()),
+                sku: Some("LAPTOP-A".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let mut rentals = Vec::new();
+    for serial in ["ER-1", "ER-2", "ER-3"] {
+        let (_, created) = send(
+            &client,
+            RawRequest::post(
+                "/v1/subscriptions",
+                json!({ "orderId": order.order_id, "assetSerialNumber": serial }),
+            ),
+        )
+        .await;
+        rentals.push(created["rentalId"].as_str().unwrap().to_string());
+    }
+
+    // The calculator and the action agree: half of the eleven payments still to come.
+    let (status, quote) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions/calculate-early-return-fee",
+            json!({ "rentalId": rentals[0] }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{quote}");
+    assert_eq!(
+        (
+            quote["remainingMonths"].as_i64(),
+            quote["penaltyPercentage"].as_f64(),
+            quote["earlyReturnFee"].as_f64()
+        ),
+        (Some(11), Some(50.0), Some(544.5))
+    );
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{}/early-return", rentals[0]),
+            json!({ "reason": "moving" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["details"][0]["path"].as_str()),
+        (400, Some("returnCondition"))
+    );
+    let (status, returned) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{}/early-return", rentals[0]),
+            json!({ "returnCondition": "good", "reason": "moving abroad" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{returned}");
+    assert_eq!(
+        (
+            returned["earlyReturnFee"].as_f64(),
+            returned["actualMonthsRented"].as_i64()
+        ),
+        (Some(544.5), Some(1))
+    );
+    let fee_id = returned["paymentId"].as_str().unwrap();
+    let (_, fee) = send(&client, RawRequest::get(&format!("/v1/payments/{fee_id}"))).await;
+    assert_eq!(
+        (
+            fee["payment"]["category"].as_str(),
+            fee["payment"]["total"].as_f64()
+        ),
+        (Some("early_return_fee"), Some(544.5))
+    );
+    let asset = client.get_asset("ER-1").await.unwrap();
+    assert_eq!(
+        (asset.status.as_str(), asset.condition.as_deref()),
+        ("returned", Some("good"))
+    );
+    let (_, rental) = send(
+        &client,
+        RawRequest::get(&format!("/v1/subscriptions/{}", rentals[0])),
+    )
+    .await;
+    assert_eq!(
+        (
+            rental["status"].as_str(),
+            rental["earlyReturnDetails"]["fee"].as_f64()
+        ),
+        (Some("ended_early_return"), Some(544.5))
+    );
+
+    // Waived: no fee, no fee payment.
+    let (status, waived) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{}/early-return", rentals[1]),
+            json!({ "returnCondition": "excellent", "reason": "goodwill", "waiveFee": true }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            waived["earlyReturnFee"].as_f64(),
+            waived.get("paymentId")
+        ),
+        (200, Some(0.0), None)
+    );
+
+    // Replacement: an available unit of the same SKU; the old one goes out of service.
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{}/replace", rentals[2]),
+            json!({ "newSerialNumber": "ER-1", "replacementReason": "damaged" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("ASSET_NOT_AVAILABLE")),
+        "ER-1 is returned, not available"
+    );
+    let (status, replaced) = send(
+        &client,
+        RawRequest::post(&format!("/v1/subscriptions/{}/replace", rentals[2]), json!({ "newSerialNumber": "ER-4", "replacementReason": "defective", "insuranceClaim": true })),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            replaced["oldSerialNumber"].as_str(),
+            replaced["newSerialNumber"].as_str()
+        ),
+        (200, Some("ER-3"), Some("ER-4"))
+    );
+    let old = client.get_asset("ER-3").await.unwrap();
+    assert_eq!(
+        (old.status.as_str(), old.unavailable_reason.as_deref()),
+        ("unavailable", Some("defective"))
+    );
+    assert_eq!(
+        client.get_asset("ER-4").await.unwrap().rental_id.as_deref(),
+        Some(rentals[2].as_str())
+    );
+    let (_, rental) = send(
+        &client,
+        RawRequest::get(&format!("/v1/subscriptions/{}", rentals[2])),
+    )
+    .await;
+    assert_eq!(
+        (
+            rental["assetSerialNumber"].as_str(),
+            rental["replacementHistory"].as_array().map(Vec::len)
+        ),
+        (Some("ER-4"), Some(1))
+    );
+    assert_eq!(rental["monthlyAmount"], 99, "same price");
+
+    // Notes.
+    let (status, _) = send(
+        &client,
+        RawRequest::patch(
+            &format!("/v1/subscriptions/{}/notes", rentals[2]),
+            json!({ "notes": "fragile screen" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, rental) = send(
+        &client,
+        RawRequest::get(&format!("/v1/subscriptions/{}", rentals[2])),
+    )
+    .await;
+    assert_eq!(rental["notes"], "fragile screen");
+    let (status, _) = send(
+        &client,
+        RawRequest::patch(
+            "/v1/subscriptions/sub_00000000000000000000000000/notes",
+            json!({ "notes": "x" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Ended rentals refuse every action.
+    for (path, body) in [
+        (
+            "early-return",
+            json!({ "returnCondition": "good", "reason": "again" }),
+        ),
+        ("extend", json!({ "extensionMonths": 1, "reason": "x" })),
+        ("buyout", json!({ "reason": "other" })),
+        (
+            "replace",
+            json!({ "newSerialNumber": "ER-2", "replacementReason": "lost" }),
+        ),
+        ("cancel", json!({ "reason": "other" })),
+    ] {
+        let (status, answer) = send(
+            &client,
+            RawRequest::post(&format!("/v1/subscriptions/{}/{path}", rentals[0]), body),
+        )
+        .await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (400, Some("SUBSCRIPTION_NOT_ACTIVE")),
+            "{path}"
+        );
+    }
+    let customer = client
+        .get_customer(&order.customer.customer_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (customer.active_rentals, customer.total_devices_rented),
+        (1, 1)
+    );
+}

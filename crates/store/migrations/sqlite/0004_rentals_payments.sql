@@ -28,6 +28,8 @@ CREATE TABLE rentals (
     cancellation_details TEXT,
     buyout_details TEXT,
     extension_history TEXT NOT NULL DEFAULT '[]',
+    early_return_details TEXT,
+    replacement_history TEXT NOT NULL DEFAULT '[]',
     notes TEXT,
     ended_at BIGINT,
     created_by TEXT NOT NULL,
