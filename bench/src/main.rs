@@ -49,6 +49,7 @@ async fn main() -> Result<(), String> {
         state,
         listener,
         std::future::pending(),
+        None,
     ));
     let client = Client::new(&base, &made.admin_key.secret, &made.business_unit.tenant_id);
 

@@ -95,10 +95,12 @@ pub async fn bootstrap(db: &Db, spec: &OrganizationSpec) -> Result<Bootstrapped,
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// With `sweep_every`, the contract-end sweep runs in the same process at that interval.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    sweep_every: Option<std::time::Duration>,
 ) -> std::io::Result<()> {
     let (db, usage) = (state.db.clone(), state.key_usage.clone());
     let flusher = tokio::spawn({
@@ -111,6 +113,14 @@ pub async fn serve(
             }
         }
     });
+    let sweeper = sweep_every.map(|every| {
+        tokio::spawn(flexportal_worker::run(
+            db.clone(),
+            state.region.clone(),
+            shapes(),
+            every,
+        ))
+    });
     let app = flexportal_api::app(state);
     let served = axum::serve(
         listener,
@@ -119,6 +129,16 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     flusher.abort();
+    if let Some(sweeper) = sweeper {
+        sweeper.abort();
+    }
     usage.flush(&db).await;
     served
+}
+
+/// Event payloads for background work, rendered as the API renders them.
+pub fn shapes() -> Box<flexportal_worker::Shapes> {
+    Box::new(|exponent| {
+        Box::new(flexportal_api::Shapes { exponent }) as Box<dyn flexportal_store::Wire>
+    })
 }

@@ -64,6 +64,8 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Run background work (the contract-end sweep, every minute) without serving HTTP.
+    Worker,
     /// Create a new organization with one business unit and an admin key.
     Bootstrap(BootstrapArgs),
     /// Manage API keys of an organization.
@@ -194,6 +196,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| format!("cannot open {}: {e}", redact(&cli.database_url)))?;
     let result = match cli.command.as_ref().unwrap_or(&Command::Serve) {
         Command::Serve => serve(&cli, db.clone()).await,
+        Command::Worker => {
+            tracing::info!(region = %cli.region, "worker running; Ctrl-C stops it");
+            tokio::select! {
+                _ = flexportal_worker::run(db.clone(), cli.region.clone(), flexportal_server::shapes(), std::time::Duration::from_secs(60)) => {}
+                _ = shutdown_signal() => {}
+            }
+            Ok(())
+        }
         Command::Migrate => {
             println!(
                 "database is at schema version {}",
@@ -250,9 +260,14 @@ async fn serve(cli: &Cli, db: Db) -> Result<(), String> {
     let mut state = AppState::new(db, cli.region.clone());
     state.fair_use_per_minute = cli.fair_use_per_minute;
     tracing::info!(listen = %cli.listen, region = %cli.region, "serving; docs at /docs");
-    flexportal_server::serve(state, listener, shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    flexportal_server::serve(
+        state,
+        listener,
+        shutdown_signal(),
+        Some(std::time::Duration::from_secs(60)),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
 }

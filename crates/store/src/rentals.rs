@@ -58,13 +58,15 @@ crate::row! {
         pub replacement_history: String,
         pub notes: Option<String>,
         pub ended_at: Option<i64>,
+        /// When a contract end waiting for action was first noticed.
+        pub contract_end_flagged_at: Option<i64>,
         pub created_by: String,
         pub created_at: i64,
         pub updated_at: i64,
     }
 }
 
-const RENTAL_COLUMNS: &str = "tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, buyout_details, extension_history, early_return_details, replacement_history, notes, ended_at, created_by, created_at, updated_at";
+const RENTAL_COLUMNS: &str = "tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, buyout_details, extension_history, early_return_details, replacement_history, notes, ended_at, contract_end_flagged_at, created_by, created_at, updated_at";
 
 #[derive(Debug, Clone)]
 pub struct NewRental {
@@ -205,7 +207,7 @@ pub async fn create(
     );
     tx.execute(
         format!(
-            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, NULL, '[]', NULL, '[]', $20, NULL, $21, $22, $22)"
+            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, NULL, '[]', NULL, '[]', $20, NULL, NULL, $21, $22, $22)"
         ),
         args![
             tenant_id,
@@ -1093,4 +1095,158 @@ pub async fn set_notes(
     record(&mut tx, &rental, "subscription.updated", wire).await?;
     tx.commit().await?;
     Ok(rental)
+}
+
+/// A rental whose contract may have ended: where it lives and when it ends.
+#[derive(Debug, Clone)]
+pub struct DueRental {
+    pub tenant_id: String,
+    pub rental_id: String,
+    pub end_date: String,
+}
+
+/// Active rentals, across all tenants, whose last day is before `before` (an ISO date), oldest
+/// first, after the cursor `(end_date, tenant_id, rental_id)` when given. Uses the sweep index.
+pub async fn due_for_contract_end(
+    db: &Db,
+    before: &str,
+    after: Option<&DueRental>,
+    limit: i64,
+) -> Result<Vec<DueRental>> {
+    crate::row! {
+        struct Due {
+            tenant_id: String,
+            rental_id: String,
+            end_date: String,
+        }
+    }
+    let rows: Vec<Due> = match after {
+        None => {
+            db.fetch_all(
+                "SELECT tenant_id, rental_id, end_date FROM rentals WHERE status = 'active' AND end_date < $1 \
+                 ORDER BY end_date, tenant_id, rental_id LIMIT $2",
+                args![before, limit],
+            )
+            .await?
+        }
+        Some(cursor) => {
+            db.fetch_all(
+                "SELECT tenant_id, rental_id, end_date FROM rentals WHERE status = 'active' AND end_date < $1 \
+                 AND (end_date, tenant_id, rental_id) > ($2, $3, $4) ORDER BY end_date, tenant_id, rental_id LIMIT $5",
+                args![before, &cursor.end_date, &cursor.tenant_id, &cursor.rental_id, limit],
+            )
+            .await?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| DueRental {
+            tenant_id: r.tenant_id,
+            rental_id: r.rental_id,
+            end_date: r.end_date,
+        })
+        .collect())
+}
+
+/// What the sweep did to one rental.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractEnd {
+    /// Not due in the business unit's calendar yet, or already handled (by another sweep).
+    Skipped,
+    Ended,
+    Renewed,
+    Flagged,
+}
+
+/// Applies the business unit's contract-end policy to one rental whose end date is before
+/// `today`. Safe to run twice and from several servers at once: the end is a conditional update
+/// on `status = 'active'`, so exactly one run ends a rental.
+pub async fn end_contract(
+    db: &Db,
+    unit: &BusinessUnit,
+    rental_id: &str,
+    today: Date,
+    wire: &dyn Wire,
+) -> Result<ContractEnd> {
+    use flexportal_domain::settings::ContractEndPolicy;
+    let tenant_id = unit.tenant_id.as_str();
+    let settings = unit.settings()?;
+    let Some(rental) = get(db, tenant_id, rental_id).await? else {
+        return Ok(ContractEnd::Skipped);
+    };
+    if rental.status != "active" || rental.end_date.as_str() >= today.to_string().as_str() {
+        return Ok(ContractEnd::Skipped);
+    }
+    let renew_months = match settings.contract_end_policy {
+        ContractEndPolicy::AutoRenewMonthly => Some(1),
+        ContractEndPolicy::AutoRenewSameTerm => Some(rental.original_contract_length),
+        _ => None,
+    };
+    if let Some(months) = renew_months.filter(|m| rental.contract_length + m <= 120) {
+        let extension = Extension {
+            months,
+            new_monthly_amount: None,
+            reason: "contract end: automatic renewal".into(),
+            notes: None,
+            by: "system".into(),
+        };
+        return match extend(db, unit, rental_id, extension, today, wire).await {
+            Ok(_) => Ok(ContractEnd::Renewed),
+            Err(StoreError::Refused {
+                code: "SUBSCRIPTION_NOT_ACTIVE",
+                ..
+            }) => Ok(ContractEnd::Skipped),
+            Err(e) => Err(e),
+        };
+    }
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    if settings.contract_end_policy == ContractEndPolicy::RequireAction {
+        let flagged = tx
+            .execute(
+                "UPDATE rentals SET contract_end_flagged_at = $3, updated_at = $3 WHERE tenant_id = $1 AND rental_id = $2 \
+                 AND status = 'active' AND contract_end_flagged_at IS NULL",
+                args![tenant_id, rental_id, now],
+            )
+            .await?;
+        if flagged == 0 {
+            return Ok(ContractEnd::Skipped);
+        }
+        let rental = get_in(&mut tx, tenant_id, rental_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        record(&mut tx, &rental, "subscription.contract_end_reached", wire).await?;
+        tx.commit().await?;
+        return Ok(ContractEnd::Flagged);
+    }
+    let ended = tx
+        .execute(
+            "UPDATE rentals SET status = 'ended_completed', ended_at = $3, updated_at = $3 WHERE tenant_id = $1 AND rental_id = $2 AND status = 'active'",
+            args![tenant_id, rental_id, now],
+        )
+        .await?;
+    if ended == 0 {
+        return Ok(ContractEnd::Skipped);
+    }
+    tx.execute(
+        "UPDATE assets SET status = 'returned', customer_id = NULL, rental_id = NULL, updated_at = $3 WHERE tenant_id = $1 AND serial_number = $2",
+        args![tenant_id, &rental.asset_serial_number, now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
+         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
+        args![tenant_id, &rental.customer_id, rental.monthly_amount, now],
+    )
+    .await?;
+    let rental = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    record(&mut tx, &rental, "subscription.ended", wire).await?;
+    let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    assets::record(&mut tx, &asset, "asset.returned", wire).await?;
+    tx.commit().await?;
+    Ok(ContractEnd::Ended)
 }

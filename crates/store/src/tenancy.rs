@@ -622,3 +622,12 @@ pub async fn add_key_usage(db: &Db, usage: &[(String, i64, i64)]) -> Result<()> 
     }
     tx.commit().await
 }
+
+/// The business unit `tenant_id`, whatever its region (background work spans regions).
+pub async fn business_unit(db: &Db, tenant_id: &str) -> Result<Option<BusinessUnit>> {
+    db.fetch_optional(
+        format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1"),
+        args![tenant_id],
+    )
+    .await
+}

@@ -6,6 +6,7 @@ mod assets;
 mod catalog;
 mod catalog_lists;
 mod cli;
+mod contract_end;
 mod customers;
 mod idempotency;
 mod orders;

@@ -533,9 +533,14 @@ async fn regions_do_not_see_each_other(s: &Server) {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let us = flexportal_api::AppState::new(s.db.clone(), "us");
-    let task = tokio::spawn(flexportal_server::serve(us, listener, async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(flexportal_server::serve(
+        us,
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+        None,
+    ));
     let elsewhere = flexportal_client::Client::new(&base, &tenant.api_key, &tenant.tenant_id);
     let response = elsewhere
         .send(RawRequest::get("/v1/products"))

@@ -32,6 +32,7 @@ CREATE TABLE rentals (
     replacement_history TEXT NOT NULL DEFAULT '[]',
     notes TEXT,
     ended_at BIGINT,
+    contract_end_flagged_at BIGINT,
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
@@ -47,6 +48,9 @@ CREATE INDEX rentals_order ON rentals (tenant_id, order_id, created_at, rental_i
 CREATE INDEX rentals_asset ON rentals (tenant_id, asset_serial_number, created_at, rental_id);
 CREATE INDEX rentals_sku ON rentals (tenant_id, sku, created_at, rental_id);
 CREATE INDEX rentals_billing_group ON rentals (tenant_id, billing_group_id, created_at, rental_id);
+-- The contract-end sweep looks across all tenants for active rentals past their end date: the
+-- one index that deliberately does not start with tenant_id.
+CREATE INDEX rentals_due_sweep ON rentals (status, end_date, tenant_id, rental_id);
 
 CREATE TABLE payments (
     tenant_id TEXT COLLATE "C" NOT NULL,

@@ -139,9 +139,14 @@ impl Server {
         // Rate limits count requests per minute; with the clock stopped, "the 101st request
         // within a minute" is the 101st request, however slowly the machine sends them.
         state.limiter = Arc::new(InProcessLimiter::with_clock(|| 0));
-        let task = tokio::spawn(flexportal_server::serve(state, listener, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(flexportal_server::serve(
+            state,
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+            None,
+        ));
         Some(Server {
             base,
             db,
