@@ -12,10 +12,14 @@ use crate::inputs::Cursor;
 use crate::models::BusinessUnitEnvelope;
 use crate::{
     ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetChanges, AssetDeleted, AssetQuery,
-    AssetWrite, BusinessUnit, Client, Customer, CustomerChanges, CustomerDeleted, CustomerQuery,
-    CustomerWrite, Error, Event, EventQuery, ImportResult, ListQuery, NewApiKey, NewOrder,
-    NewProduct, Order, OrderQuery, OrderWrite, Page, Product, ProductDeleted, ProductQuery,
-    ProductWrite, Variant, VariantQuery, VariantStatusResult, segment,
+    AssetWrite, BoughtOut, BusinessUnit, BuyoutQuote, BuyoutRequest, Client, Customer,
+    CustomerChanges, CustomerDeleted, CustomerQuery, CustomerWrite, EarlyReturnQuote,
+    EarlyReturnRequest, Error, Event, EventQuery, Extended, Extension, ImportResult, ListQuery,
+    MarkFailed, MarkPaid, NewApiKey, NewOrder, NewProduct, NewRental, Order, OrderQuery,
+    OrderWrite, Page, Payment, PaymentQuery, PaymentWrite, Product, ProductDeleted, ProductQuery,
+    ProductWrite, Rental, RentalCancellation, RentalCancelled, RentalCreated, RentalNotesSaved,
+    RentalQuery, Replaced, Replacement, ReturnedEarly, UpgradeRequest, Upgraded, Variant,
+    VariantQuery, VariantStatusResult, segment,
 };
 
 impl Client {
@@ -315,6 +319,210 @@ impl Client {
             |r| r,
         )
         .await
+    }
+
+    // ---- rentals (`/v1/subscriptions`) ---------------------------------------------------------
+
+    /// Starts a rental for one unit of a confirmed order with an available asset of a SKU the
+    /// order has a line for (201). The asset is rented out, the order moves to `partial` or
+    /// `fulfilled`, and the whole payment schedule is created and returned.
+    pub async fn create_rental(&self, input: &NewRental) -> Result<RentalCreated, Error> {
+        self.call(Method::POST, "/v1/subscriptions", |r| r.json(input))
+            .await
+    }
+
+    /// One rental, with its figures (collected, profit, break-even) as of now.
+    pub async fn get_rental(&self, rental_id: &str) -> Result<Rental, Error> {
+        self.call(
+            Method::GET,
+            &format!("/v1/subscriptions/{}", segment(rental_id)),
+            |r| r,
+        )
+        .await
+    }
+
+    /// One page of rentals.
+    pub async fn list_rentals(&self, query: &RentalQuery) -> Result<Page<Rental>, Error> {
+        self.list("/v1/subscriptions", "rentals", query).await
+    }
+
+    /// Every rental matching `query`, fetching further pages as the stream is read.
+    pub fn rentals(
+        &self,
+        query: RentalQuery,
+    ) -> impl Stream<Item = Result<Rental, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_rentals(&q).await })
+    }
+
+    /// Replaces the rental's notes as a whole (at most 5000 characters). Works whatever the
+    /// rental's status.
+    pub async fn update_rental_notes(
+        &self,
+        rental_id: &str,
+        notes: &str,
+    ) -> Result<RentalNotesSaved, Error> {
+        let path = format!("/v1/subscriptions/{}/notes", segment(rental_id));
+        self.call(Method::PATCH, &path, |r| {
+            r.json(&serde_json::json!({ "notes": notes }))
+        })
+        .await
+    }
+
+    /// Lengthens an active rental; the added months get payments, and a new monthly amount
+    /// also reprices the payments not yet due. Other statuses are refused with
+    /// `SUBSCRIPTION_NOT_ACTIVE`.
+    pub async fn extend_rental(
+        &self,
+        rental_id: &str,
+        input: &Extension,
+    ) -> Result<Extended, Error> {
+        let path = format!("/v1/subscriptions/{}/extend", segment(rental_id));
+        self.call(Method::POST, &path, |r| r.json(input)).await
+    }
+
+    /// What buying the active rental out would cost today; changes nothing. Needs only read
+    /// permission, so it suits showing a price before asking the customer.
+    pub async fn calculate_buyout(&self, rental_id: &str) -> Result<BuyoutQuote, Error> {
+        self.call(Method::POST, "/v1/subscriptions/calculate-buyout", |r| {
+            r.json(&serde_json::json!({ "rentalId": rental_id }))
+        })
+        .await
+    }
+
+    /// The customer buys the device: the rental ends (`ended_buyout`), payments due after today
+    /// are cancelled, one buyout payment is due today and the asset is sold. The price is
+    /// today's quote unless `input` sets one.
+    pub async fn buyout_rental(
+        &self,
+        rental_id: &str,
+        input: &BuyoutRequest,
+    ) -> Result<BoughtOut, Error> {
+        let path = format!("/v1/subscriptions/{}/buyout", segment(rental_id));
+        self.call(Method::POST, &path, |r| r.json(input)).await
+    }
+
+    /// The fee for returning the active rental's device today; changes nothing. Needs only read
+    /// permission.
+    pub async fn calculate_early_return_fee(
+        &self,
+        rental_id: &str,
+    ) -> Result<EarlyReturnQuote, Error> {
+        self.call(
+            Method::POST,
+            "/v1/subscriptions/calculate-early-return-fee",
+            |r| r.json(&serde_json::json!({ "rentalId": rental_id })),
+        )
+        .await
+    }
+
+    /// The device comes back before the contract ends: the rental ends
+    /// (`ended_early_return`), payments due after today are cancelled, a fee payment is due
+    /// today when the fee is above zero, and the asset is returned. The fee is today's quote
+    /// unless `input` sets or waives it.
+    pub async fn early_return(
+        &self,
+        rental_id: &str,
+        input: &EarlyReturnRequest,
+    ) -> Result<ReturnedEarly, Error> {
+        let path = format!("/v1/subscriptions/{}/early-return", segment(rental_id));
+        self.call(Method::POST, &path, |r| r.json(input)).await
+    }
+
+    /// Upgrades in one step: this rental ends (`ended_upgrade`) and a new rental on the new
+    /// device starts, with an `upgrade` order linking them.
+    pub async fn upgrade_rental(
+        &self,
+        rental_id: &str,
+        input: &UpgradeRequest,
+    ) -> Result<Upgraded, Error> {
+        let path = format!("/v1/subscriptions/{}/upgrade", segment(rental_id));
+        self.call(Method::POST, &path, |r| r.json(input)).await
+    }
+
+    /// Swaps the device of an active rental for another available unit of the same SKU; the
+    /// rental, its price and its payments stay. The old device becomes unavailable with the
+    /// reason. Refused with `ASSET_NOT_AVAILABLE` or `SKU_MISMATCH`.
+    pub async fn replace_device(
+        &self,
+        rental_id: &str,
+        input: &Replacement,
+    ) -> Result<Replaced, Error> {
+        let path = format!("/v1/subscriptions/{}/replace", segment(rental_id));
+        self.call(Method::POST, &path, |r| r.json(input)).await
+    }
+
+    /// Cancels an active rental: payments due after today are cancelled (paid ones stay) and
+    /// the asset is returned. Other statuses are refused with `SUBSCRIPTION_NOT_ACTIVE`.
+    pub async fn cancel_rental(
+        &self,
+        rental_id: &str,
+        input: &RentalCancellation,
+    ) -> Result<RentalCancelled, Error> {
+        let path = format!("/v1/subscriptions/{}/cancel", segment(rental_id));
+        self.call(Method::POST, &path, |r| r.json(input)).await
+    }
+
+    // ---- payments ------------------------------------------------------------------------------
+
+    /// One payment, wrapped like the answers to its changes (with no `message`).
+    pub async fn get_payment(&self, payment_id: &str) -> Result<PaymentWrite, Error> {
+        self.call(
+            Method::GET,
+            &format!("/v1/payments/{}", segment(payment_id)),
+            |r| r,
+        )
+        .await
+    }
+
+    /// One page of payments.
+    pub async fn list_payments(&self, query: &PaymentQuery) -> Result<Page<Payment>, Error> {
+        self.list("/v1/payments", "payments", query).await
+    }
+
+    /// Every payment matching `query`, fetching further pages as the stream is read.
+    pub fn payments(
+        &self,
+        query: PaymentQuery,
+    ) -> impl Stream<Item = Result<Payment, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_payments(&q).await })
+    }
+
+    /// Records a payment received outside a payment provider (transfer, cash). Refused with
+    /// `ALREADY_PAID` or `PAYMENT_CANCELLED`.
+    pub async fn mark_payment_paid(
+        &self,
+        payment_id: &str,
+        input: &MarkPaid,
+    ) -> Result<PaymentWrite, Error> {
+        let path = format!("/v1/payments/{}/mark-paid", segment(payment_id));
+        self.call(Method::POST, &path, |r| r.json(input)).await
+    }
+
+    /// Stops collecting a payment, keeping `reason` (required, at most 1000 characters) on it.
+    /// Refused with `ALREADY_PAID`, `PAYMENT_CANCELLED` or, while a provider is collecting it,
+    /// `PAYMENT_PROCESSING`.
+    pub async fn cancel_payment(
+        &self,
+        payment_id: &str,
+        reason: &str,
+    ) -> Result<PaymentWrite, Error> {
+        let path = format!("/v1/payments/{}/cancel", segment(payment_id));
+        self.call(Method::POST, &path, |r| {
+            r.json(&serde_json::json!({ "reason": reason }))
+        })
+        .await
+    }
+
+    /// Records that collecting a payment failed, so dunning can follow up. Refused with
+    /// `ALREADY_PAID`, `PAYMENT_CANCELLED`, or `INVALID_STATUS_TRANSITION` for a payment that
+    /// has already failed.
+    pub async fn mark_payment_failed(
+        &self,
+        payment_id: &str,
+        input: &MarkFailed,
+    ) -> Result<PaymentWrite, Error> {
+        let path = format!("/v1/payments/{}/mark-failed", segment(payment_id));
+        self.call(Method::POST, &path, |r| r.json(input)).await
     }
 
     // ---- API keys ------------------------------------------------------------------------------

@@ -436,6 +436,241 @@ pub struct AssetQuery {
     pub rental_id: Option<String>,
 }
 
+/// A rental to start: one unit of a confirmed order, fulfilled with an available asset of a SKU
+/// the order has a line for. `order_id` and `asset_serial_number` are needed.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewRental {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset_serial_number: Option<String>,
+    /// Only a check: when sent, it must be the order's customer (`CUSTOMER_MISMATCH`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// A date or RFC 3339 instant, read in the business unit's time zone; today when omitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    /// Months, 1–120; the order line's length when omitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_length: Option<i64>,
+    /// At most 5000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Months to add to an active rental; `extension_months` and `reason` are needed.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Extension {
+    /// 1–120, and the whole term must stay within 120 months.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extension_months: Option<i64>,
+    /// A new price for every payment not yet due as well as the added months; the current
+    /// price is kept when omitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_monthly_amount: Option<f64>,
+    /// At most 1000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// The customer buying the device; `reason` is needed.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuyoutRequest {
+    /// Overrides the business unit's buyout method; the quote of `calculate_buyout` is charged
+    /// when omitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyout_price: Option<f64>,
+    /// `customer_request`, `end_of_contract` or `other`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// At most 1000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// The device coming back before the contract ends; `return_condition` and `reason` are needed.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlyReturnRequest {
+    /// `excellent`, `good`, `fair`, `poor` or `damaged`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_condition: Option<String>,
+    /// Overrides the business unit's fee method; the quote of `calculate_early_return_fee` is
+    /// charged when omitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub early_return_fee: Option<f64>,
+    /// `true` charges no fee at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waive_fee: Option<bool>,
+    /// At most 1000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// At most 5000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damage_assessment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// An upgrade to another device: `new_sku`, `new_serial_number`, `contract_length` and `reason`
+/// are needed; the catalog price for the new term applies unless `new_monthly_amount` is given.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_sku: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_serial_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_length: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_monthly_amount: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// A device swap on an active rental; `new_serial_number` and `replacement_reason` are needed.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Replacement {
+    /// An available asset of the rental's SKU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_serial_number: Option<String>,
+    /// Only a check: when sent, it must be the rental's SKU (`SKU_MISMATCH`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_sku: Option<String>,
+    /// `damaged`, `stolen`, `defective` or `lost`; the old device becomes unavailable for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replacement_reason: Option<String>,
+    /// At most 5000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub damage_assessment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insurance_claim: Option<bool>,
+    /// At most 1000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Why an active rental is cancelled; `reason` is needed.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalCancellation {
+    /// `customer_request`, `payment_failure`, `fraud`, `admin_decision` or `other`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// At most 1000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// A payment received outside a payment provider (bank transfer, cash). Both fields are optional.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkPaid {
+    /// The transfer or receipt reference, at most 200 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_reference: Option<String>,
+    /// At most 5000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// A failed collection attempt; `reason` is needed.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkFailed {
+    /// At most 1000 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When collection will be tried again: an RFC 3339 instant, or a date (midnight in the
+    /// business unit's time zone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_retry_at: Option<String>,
+}
+
+/// Filters and paging for `list_rentals`; rentals are newest first unless sorted otherwise.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalQuery {
+    /// 1–100, default 50.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    /// `createdAt`, `startDate`, `endDate` or `monthlyAmount`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_dir: Option<String>,
+    /// `active`, `cancelled`, `ended_completed`, `ended_buyout`, `ended_upgrade` or
+    /// `ended_early_return`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// The rental's device; after a replacement that is the new one, not the old.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_group_id: Option<String>,
+    /// The date bounds are `YYYY-MM-DD` in the business unit's calendar, all inclusive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_to: Option<String>,
+}
+
+/// Filters and paging for `list_payments`; payments are newest first unless sorted otherwise.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentQuery {
+    /// 1–100, default 50.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    /// `createdAt`, `dueDate`, `amount` or `status`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_by: Option<String>,
+    /// `asc` or `desc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_dir: Option<String>,
+    /// `pending`, `processing`, `paid`, `failed` or `cancelled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rental_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_group_id: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date_from: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date_to: Option<String>,
+}
+
 /// Paging for lists without filters.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -468,5 +703,7 @@ cursor!(
     ListQuery,
     OrderQuery,
     CustomerQuery,
-    AssetQuery
+    AssetQuery,
+    RentalQuery,
+    PaymentQuery
 );

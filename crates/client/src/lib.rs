@@ -33,16 +33,19 @@ use serde::de::DeserializeOwned;
 
 pub use error::{Error, ErrorDetail};
 pub use inputs::{
-    Address, AssetChanges, AssetQuery, CustomerChanges, CustomerQuery, EventQuery, ListQuery,
-    NewApiKey, NewOrder, NewOrderCustomer, NewOrderItem, NewPricing, NewProduct, NewVariant,
-    OrderQuery, ProductQuery, VariantQuery,
+    Address, AssetChanges, AssetQuery, BuyoutRequest, CustomerChanges, CustomerQuery,
+    EarlyReturnRequest, EventQuery, Extension, ListQuery, MarkFailed, MarkPaid, NewApiKey,
+    NewOrder, NewOrderCustomer, NewOrderItem, NewPricing, NewProduct, NewRental, NewVariant,
+    OrderQuery, PaymentQuery, ProductQuery, RentalCancellation, RentalQuery, Replacement,
+    UpgradeRequest, VariantQuery,
 };
 pub use models::{
-    ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetDeleted, AssetWrite, BusinessUnit, Customer,
-    CustomerDeleted, CustomerWrite, Discount, Event, ImportError, ImportResult, ImportSummary,
-    Order, OrderCustomer, OrderItem, OrderTotals, OrderWrite, Page, Pricing, Product,
-    ProductDeleted, ProductSync, ProductWrite, RentalProgress, Variant, VariantResult,
-    VariantStatusResult,
+    ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetDeleted, AssetWrite, BoughtOut, BusinessUnit,
+    BuyoutQuote, Customer, CustomerDeleted, CustomerWrite, Discount, EarlyReturnQuote, Event,
+    Extended, ImportError, ImportResult, ImportSummary, Order, OrderCustomer, OrderItem,
+    OrderTotals, OrderWrite, Page, Payment, PaymentWrite, Pricing, Product, ProductDeleted,
+    ProductSync, ProductWrite, Rental, RentalCancelled, RentalCreated, RentalNotesSaved,
+    RentalProgress, Replaced, ReturnedEarly, Upgraded, Variant, VariantResult, VariantStatusResult,
 };
 pub use raw::{Exchange, RawBody, RawRequest, RawResponse};
 /// Re-exported because [`Exchange`] and [`RawResponse`] expose its header types.

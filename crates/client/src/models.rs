@@ -432,6 +432,307 @@ pub struct AssetDeleted {
     pub serial_number: String,
 }
 
+// ---- rentals -----------------------------------------------------------------------------------
+
+/// One device rented to one customer for a contract term: paths call it a subscription. The
+/// price and product details were copied in when it started.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Rental {
+    pub rental_id: String,
+    pub tenant_id: String,
+    /// The device currently rented out; a replacement changes it.
+    pub asset_serial_number: String,
+    pub customer_id: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub sku: String,
+    pub product_name: String,
+    #[serde(default)]
+    pub product_image_url: Option<String>,
+    pub monthly_amount: f64,
+    /// ISO 4217, the business unit's currency.
+    pub currency: String,
+    /// `active`, `cancelled`, `ended_completed`, `ended_buyout`, `ended_upgrade` or
+    /// `ended_early_return`; only active rentals can be changed.
+    pub status: String,
+    /// Months, as first agreed.
+    pub original_contract_length: i64,
+    /// Months, including extensions.
+    pub contract_length: i64,
+    /// First day of the contract, `YYYY-MM-DD` in the business unit's calendar.
+    pub start_date: String,
+    /// Last day of the contract; moves with extensions.
+    pub end_date: String,
+    /// One object per extension, oldest first; its `oldMonthlyAmount` and `newMonthlyAmount`
+    /// are in major units.
+    pub extension_history: Vec<serde_json::Value>,
+    /// A list of objects, one per device swap, recording the old and new serial numbers.
+    pub replacement_history: serde_json::Value,
+    /// Present once the device came back early; its `fee` is in major units.
+    #[serde(default)]
+    pub early_return_details: Option<serde_json::Value>,
+    #[serde(default)]
+    pub list_price: Option<f64>,
+    pub acquisition_cost: f64,
+    /// What the rental's paid payments brought in.
+    pub total_collected: f64,
+    /// `total_collected` as a percentage of `acquisition_cost`.
+    pub cost_recovery_percent: f64,
+    /// `total_collected` less `acquisition_cost`; negative until break-even.
+    pub current_profit: f64,
+    /// Months of payments needed to recover the acquisition cost.
+    pub breakeven_months: i64,
+    pub has_reached_breakeven: bool,
+    #[serde(default)]
+    pub billing_group_id: Option<String>,
+    /// Present once cancelled: `reason`, `notes`, `cancelledAt`, `processedBy`.
+    #[serde(default)]
+    pub cancellation_details: Option<serde_json::Value>,
+    /// Present once bought out; its `buyoutPrice` and the amounts of its
+    /// `calculationBreakdown` are in major units.
+    #[serde(default)]
+    pub buyout_details: Option<serde_json::Value>,
+    pub order_id: String,
+    /// The rental this one replaced in an upgrade.
+    #[serde(default)]
+    pub upgrade_from_rental_id: Option<String>,
+    /// Copied from the customer when the rental started.
+    pub customer_email: String,
+    pub customer_name: String,
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The API key (`key_…`) that started the rental.
+    pub created_by: String,
+}
+
+/// The answer to starting a rental.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalCreated {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub rental: Rental,
+    /// The payment schedule created with the rental, one payment per month of the term.
+    pub payments: Vec<Payment>,
+}
+
+/// The answer to cancelling a rental.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalCancelled {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    /// The device, now returned.
+    pub asset_serial_number: String,
+    pub previous_status: String,
+    /// RFC 3339 instant.
+    pub cancelled_at: String,
+}
+
+/// The answer to extending a rental.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Extended {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub asset_serial_number: String,
+    /// `YYYY-MM-DD`.
+    pub old_end_date: String,
+    /// `YYYY-MM-DD`.
+    pub new_end_date: String,
+    pub extension_months: i64,
+    pub old_contract_length: i64,
+    pub new_contract_length: i64,
+    /// The rental after the extension.
+    pub rental: Rental,
+}
+
+/// What buying a rental out would cost today. Nothing changes; amounts are before VAT, which
+/// the business unit's VAT mode decides.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BuyoutQuote {
+    pub success: bool,
+    pub rental_id: String,
+    /// What `buyout_rental` charges today unless given a price.
+    pub buyout_price: f64,
+    /// The scheduled payments after today that a buyout replaces.
+    pub remaining_payments: f64,
+    /// The list-price share of the price (residual value).
+    pub depreciated_value: f64,
+    /// The business unit's buyout method.
+    pub calculation_method: String,
+    pub currency: String,
+}
+
+/// The answer to a buyout: the rental has ended and the device is sold.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BoughtOut {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub asset_serial_number: String,
+    pub buyout_price: f64,
+    pub currency: String,
+    /// `YYYY-MM-DD`.
+    pub effective_date: String,
+    /// The buyout payment, due today.
+    pub payment_id: String,
+    /// `auto_calculated` (by the business unit's method) or `manual_override`.
+    pub calculation_method: String,
+    /// The business unit's buyout method the price came from.
+    pub method: String,
+}
+
+/// The fee for returning a rental's device today. Nothing changes; the fee is before VAT,
+/// which the business unit's VAT mode decides.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EarlyReturnQuote {
+    pub success: bool,
+    pub rental_id: String,
+    /// What `early_return` charges today unless given a fee or told to waive it.
+    pub early_return_fee: f64,
+    pub remaining_months: i64,
+    /// Percent of the remaining payments charged (by the `remaining_months` method).
+    pub penalty_percentage: f64,
+    /// `remaining_months`, `flat_fee` or `no_fee`.
+    pub method: String,
+    /// Whether the business unit's grace period spared the fee.
+    pub grace_period_applied: bool,
+    pub currency: String,
+}
+
+/// The answer to an early return: the rental has ended and the device is back.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnedEarly {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    pub asset_serial_number: String,
+    pub early_return_fee: f64,
+    pub currency: String,
+    pub actual_months_rented: i64,
+    /// `YYYY-MM-DD`.
+    pub return_date: String,
+    /// The fee payment, due today; `None` when there is no fee.
+    #[serde(default)]
+    pub payment_id: Option<String>,
+}
+
+/// The answer to an upgrade: the old rental ended, a new one started on the new device.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Upgraded {
+    pub success: bool,
+    pub message: String,
+    pub old_rental_id: String,
+    pub new_rental_id: String,
+    pub old_device: String,
+    pub new_device: String,
+    pub new_monthly_amount: f64,
+    pub currency: String,
+    /// The `upgrade` order made for the new device.
+    pub order_id: String,
+}
+
+/// The answer to a device swap; the rental and its price stay the same.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Replaced {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+    /// Now unavailable, with the replacement reason.
+    pub old_serial_number: String,
+    pub new_serial_number: String,
+    pub reason: String,
+}
+
+/// The answer to replacing a rental's notes. It carries no rental; read it again if needed.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalNotesSaved {
+    pub success: bool,
+    pub message: String,
+    pub rental_id: String,
+}
+
+// ---- payments ----------------------------------------------------------------------------------
+
+/// One amount due from a customer: a month of a rental's schedule or a one-off charge.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    pub payment_id: String,
+    pub tenant_id: String,
+    pub customer_id: String,
+    #[serde(default)]
+    pub rental_id: Option<String>,
+    #[serde(default)]
+    pub billing_group_id: Option<String>,
+    /// `individual` or `consolidated`.
+    pub payment_type: String,
+    /// `rental`, `buyout` or `early_return_fee`.
+    pub category: String,
+    /// `YYYY-MM` of the due date.
+    pub billing_period: String,
+    /// `YYYY-MM-DD`.
+    pub due_date: String,
+    pub subtotal: f64,
+    pub tax_amount: f64,
+    /// Percent, e.g. `19.0`.
+    pub tax_rate: f64,
+    /// The amount due, tax included.
+    pub total: f64,
+    /// Same as `total`.
+    pub amount: f64,
+    pub currency: String,
+    /// `pending`, `processing`, `paid`, `failed` or `cancelled`; `paid` and `cancelled` are final.
+    pub status: String,
+    pub idempotency_key: String,
+    /// Whether someone marked it paid by hand rather than a payment provider.
+    pub manually_marked: bool,
+    #[serde(default)]
+    pub payment_reference: Option<String>,
+    /// The API key (`key_…`) that marked it paid.
+    #[serde(default)]
+    pub marked_by: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub cancellation_reason: Option<String>,
+    #[serde(default)]
+    pub failure_reason: Option<String>,
+    /// RFC 3339 instant.
+    #[serde(default)]
+    pub next_retry_at: Option<String>,
+    /// RFC 3339 instant.
+    #[serde(default)]
+    pub paid_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A payment as read alone, or after marking it paid or failed or cancelling it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentWrite {
+    pub success: bool,
+    /// Present after a change, absent on a plain read.
+    #[serde(default)]
+    pub message: Option<String>,
+    pub payment: Payment,
+}
+
 // ---- API keys ----------------------------------------------------------------------------------
 
 /// An API key as listed; its secret is never shown again after creation.

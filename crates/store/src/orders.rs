@@ -117,15 +117,30 @@ pub async fn create(
     new: NewOrder,
     wire: &dyn Wire,
 ) -> Result<Created> {
+    let mut tx = db.begin().await?;
+    let created = create_in(&mut tx, unit, new, wire, true).await?;
+    if let Created::New(_) = created {
+        tx.commit().await?;
+    }
+    Ok(created)
+}
+
+/// [`create`] inside the caller's transaction. `deduplicate` applies natural idempotency.
+pub(crate) async fn create_in(
+    tx: &mut Tx,
+    unit: &BusinessUnit,
+    new: NewOrder,
+    wire: &dyn Wire,
+    deduplicate: bool,
+) -> Result<Created> {
     let tenant_id = unit.tenant_id.as_str();
     let settings = unit.settings()?;
     let now = now_micros();
-    let mut tx = db.begin().await?;
 
     // Price every line first: a refused line must not hold the fingerprint.
     let mut items = Vec::with_capacity(new.items.len());
     for requested in &new.items {
-        items.push(price_line(&mut tx, tenant_id, requested, unit.default_contract_length).await?);
+        items.push(price_line(tx, tenant_id, requested, unit.default_contract_length).await?);
     }
 
     let email = new.customer.email.clone().unwrap_or_default();
@@ -136,7 +151,11 @@ pub async fn create(
             .map(|i| (i.sku.clone(), i.quantity, i.contract_length))
             .collect::<Vec<_>>(),
     );
-    let window = i64::from(settings.natural_idempotency_minutes) * 60_000_000;
+    let window = if deduplicate {
+        i64::from(settings.natural_idempotency_minutes) * 60_000_000
+    } else {
+        0
+    };
     if window > 0 {
         crate::row! {
             struct Holder {
@@ -156,7 +175,7 @@ pub async fn create(
             )
             .await?;
         if let Some(existing) = holder.order_id {
-            let order = get_in(&mut tx, tenant_id, &existing)
+            let order = get_in(tx, tenant_id, &existing)
                 .await?
                 .ok_or(StoreError::NotFound)?;
             return Ok(Created::Existing(order));
@@ -172,8 +191,7 @@ pub async fn create(
     customer_fields.billing_address = Some(billing.clone());
     customer_fields.shipping_address = Some(shipping.clone());
     let (customer, customer_created) =
-        customers::insert_or_find_in(&mut tx, tenant_id, &customer_fields, &new.created_by, now)
-            .await?;
+        customers::insert_or_find_in(tx, tenant_id, &customer_fields, &new.created_by, now).await?;
     if customer.status != "active" {
         return Err(StoreError::Refused {
             code: "CUSTOMER_INACTIVE",
@@ -290,17 +308,16 @@ pub async fn create(
         )
         .await?;
     }
-    let order = get_in(&mut tx, tenant_id, &order_id)
+    let order = get_in(tx, tenant_id, &order_id)
         .await?
         .ok_or(StoreError::NotFound)?;
     if customer_created {
-        let customer = customers::get_in(&mut tx, tenant_id, &customer.customer_id)
+        let customer = customers::get_in(tx, tenant_id, &customer.customer_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        customers::record(&mut tx, &customer, "customer.created", wire).await?;
+        customers::record(tx, &customer, "customer.created", wire).await?;
     }
-    record(&mut tx, &order, "order.created", wire).await?;
-    tx.commit().await?;
+    record(tx, &order, "order.created", wire).await?;
     Ok(Created::New(order))
 }
 

@@ -60,13 +60,15 @@ crate::row! {
         pub ended_at: Option<i64>,
         /// When a contract end waiting for action was first noticed.
         pub contract_end_flagged_at: Option<i64>,
+        /// The rental this one replaced in an upgrade.
+        pub upgrade_from_rental_id: Option<String>,
         pub created_by: String,
         pub created_at: i64,
         pub updated_at: i64,
     }
 }
 
-const RENTAL_COLUMNS: &str = "tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, buyout_details, extension_history, early_return_details, replacement_history, notes, ended_at, contract_end_flagged_at, created_by, created_at, updated_at";
+const RENTAL_COLUMNS: &str = "tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, buyout_details, extension_history, early_return_details, replacement_history, notes, ended_at, contract_end_flagged_at, upgrade_from_rental_id, created_by, created_at, updated_at";
 
 #[derive(Debug, Clone)]
 pub struct NewRental {
@@ -80,6 +82,9 @@ pub struct NewRental {
     pub contract_length: Option<i64>,
     pub notes: Option<String>,
     pub created_by: String,
+    /// Minor units; the order line's price when `None`.
+    pub monthly_override: Option<i64>,
+    pub upgrade_from_rental_id: Option<String>,
 }
 
 fn refused(code: &'static str, message: impl Into<String>) -> StoreError {
@@ -97,10 +102,22 @@ pub async fn create(
     today: Date,
     wire: &dyn Wire,
 ) -> Result<(Rental, Vec<Payment>)> {
+    let mut tx = db.begin().await?;
+    let created = create_in(&mut tx, unit, new, today, wire).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+pub(crate) async fn create_in(
+    tx: &mut Tx,
+    unit: &BusinessUnit,
+    new: NewRental,
+    today: Date,
+    wire: &dyn Wire,
+) -> Result<(Rental, Vec<Payment>)> {
     let tenant_id = unit.tenant_id.as_str();
     let settings = unit.settings()?;
     let now = now_micros();
-    let mut tx = db.begin().await?;
 
     // Touching the order first serialises concurrent fulfilments of it (a row lock on
     // PostgreSQL; SQLite has one writer anyway), so no two rentals take the same line.
@@ -116,7 +133,7 @@ pub async fn create(
             format!("No order {}", new.order_id),
         ));
     }
-    let order = orders::get_in(&mut tx, tenant_id, &new.order_id)
+    let order = orders::get_in(tx, tenant_id, &new.order_id)
         .await?
         .ok_or(StoreError::NotFound)?;
     match order.status.as_str() {
@@ -141,7 +158,7 @@ pub async fn create(
     }
 
     // Claiming the asset is one conditional update: of concurrent claims exactly one succeeds.
-    let asset = assets::get_in(&mut tx, tenant_id, &new.serial_number)
+    let asset = assets::get_in(tx, tenant_id, &new.serial_number)
         .await?
         .ok_or_else(|| {
             refused(
@@ -175,7 +192,9 @@ pub async fn create(
 
     let item = items[line].clone();
     let months = new.contract_length.unwrap_or(item.contract_length);
-    let monthly = if months == item.contract_length {
+    let monthly = if let Some(price) = new.monthly_override {
+        price
+    } else if months == item.contract_length {
         item.unit_price
     } else {
         let variant: Option<Variant> = tx
@@ -207,7 +226,7 @@ pub async fn create(
     );
     tx.execute(
         format!(
-            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, NULL, '[]', NULL, '[]', $20, NULL, NULL, $21, $22, $22)"
+            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, NULL, '[]', NULL, '[]', $20, NULL, NULL, $23, $21, $22, $22)"
         ),
         args![
             tenant_id,
@@ -231,7 +250,8 @@ pub async fn create(
             customer_name.trim(),
             new.notes,
             &new.created_by,
-            now
+            now,
+            new.upgrade_from_rental_id.clone()
         ],
     )
     .await?;
@@ -259,19 +279,19 @@ pub async fn create(
     )
     .await?;
 
-    let rental = get_in(&mut tx, tenant_id, &rental_id)
+    let rental = get_in(tx, tenant_id, &rental_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    record(&mut tx, &rental, "subscription.created", wire).await?;
-    let asset = assets::get_in(&mut tx, tenant_id, &asset.serial_number)
+    record(tx, &rental, "subscription.created", wire).await?;
+    let asset = assets::get_in(tx, tenant_id, &asset.serial_number)
         .await?
         .ok_or(StoreError::NotFound)?;
-    assets::record(&mut tx, &asset, "asset.assigned", wire).await?;
+    assets::record(tx, &asset, "asset.assigned", wire).await?;
     if fulfilled {
-        let order = orders::get_in(&mut tx, tenant_id, &order.order_id)
+        let order = orders::get_in(tx, tenant_id, &order.order_id)
             .await?
             .ok_or(StoreError::NotFound)?;
-        orders::record(&mut tx, &order, "order.fulfilled", wire).await?;
+        orders::record(tx, &order, "order.fulfilled", wire).await?;
     }
 
     let money = totals(
@@ -284,7 +304,7 @@ pub async fn create(
         let period = billing_period(due);
         schedule.push(
             payments::insert_in(
-                &mut tx,
+                tx,
                 NewPayment {
                     tenant_id,
                     customer_id: &rental.customer_id,
@@ -309,7 +329,6 @@ pub async fn create(
             .await?,
         );
     }
-    tx.commit().await?;
     Ok((rental, schedule))
 }
 
@@ -1249,4 +1268,121 @@ pub async fn end_contract(
     assets::record(&mut tx, &asset, "asset.returned", wire).await?;
     tx.commit().await?;
     Ok(ContractEnd::Ended)
+}
+
+pub struct Upgrade {
+    pub new_sku: String,
+    pub new_serial_number: String,
+    pub contract_length: i64,
+    /// Minor units; the catalog price for the new term when `None`.
+    pub new_monthly_amount: Option<i64>,
+    pub reason: String,
+    pub notes: Option<String>,
+    pub by: String,
+}
+
+/// Upgrades in one step: the current rental ends (`ended_upgrade`, payments after today
+/// cancelled, asset returned), an `upgrade` order is made for the new SKU, and a new active
+/// rental on the new asset starts, linked by `upgradeFromRentalId`.
+pub async fn upgrade(
+    db: &Db,
+    unit: &BusinessUnit,
+    rental_id: &str,
+    up: Upgrade,
+    today: Date,
+    wire: &dyn Wire,
+) -> Result<(Rental, Rental)> {
+    let tenant_id = unit.tenant_id.as_str();
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    let old = lock_active(&mut tx, tenant_id, rental_id, now).await?;
+    let customer = crate::customers::get_in(&mut tx, tenant_id, &old.customer_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let old_order = orders::get_in(&mut tx, tenant_id, &old.order_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+
+    let tomorrow = today.tomorrow().unwrap_or(today).to_string();
+    payments::cancel_future_in(&mut tx, tenant_id, rental_id, &tomorrow, "upgraded", wire).await?;
+    tx.execute(
+        "UPDATE rentals SET status = 'ended_upgrade', ended_at = $3, updated_at = $3 WHERE tenant_id = $1 AND rental_id = $2",
+        args![tenant_id, rental_id, now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE assets SET status = 'returned', customer_id = NULL, rental_id = NULL, updated_at = $3 WHERE tenant_id = $1 AND serial_number = $2",
+        args![tenant_id, &old.asset_serial_number, now],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
+         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
+        args![tenant_id, &old.customer_id, old.monthly_amount, now],
+    )
+    .await?;
+
+    let order = orders::NewOrder {
+        order_type: "upgrade".into(),
+        customer: crate::customers::CustomerFields {
+            email: Some(customer.email.clone()),
+            first_name: Some(customer.first_name.clone()),
+            last_name: Some(customer.last_name.clone()),
+            ..Default::default()
+        },
+        billing_address: customer.last_billing_address.clone().unwrap_or(old_order.billing_address.clone()),
+        shipping_address: customer.last_shipping_address.clone(),
+        items: vec![orders::RequestedItem { sku: up.new_sku.clone(), quantity: 1, contract_length: Some(up.contract_length) }],
+        custom_fields: None,
+        notes: up.notes.clone(),
+        extension_details: None,
+        upgrade_details: Some(
+            serde_json::json!({
+                "previousDevice": old.product_name,
+                "previousSerialNumber": old.asset_serial_number,
+                "previousMonthlyAmount": flexportal_domain::money::major_json(old.monthly_amount, flexportal_domain::money::currency_exponent(&old.currency)),
+                "previousRentalId": old.rental_id,
+                "upgradeReason": up.reason,
+            })
+            .to_string(),
+        ),
+        created_by: up.by.clone(),
+    };
+    let order = match orders::create_in(&mut tx, unit, order, wire, false).await? {
+        orders::Created::New(order) | orders::Created::Existing(order) => order,
+    };
+    // The new device is handed over now; an upgrade order needs no separate confirmation.
+    tx.execute(
+        "UPDATE orders SET status = 'confirmed', confirmed_at = $3 WHERE tenant_id = $1 AND order_id = $2",
+        args![tenant_id, &order.order_id, now],
+    )
+    .await?;
+    let (new, _) = create_in(
+        &mut tx,
+        unit,
+        NewRental {
+            order_id: order.order_id.clone(),
+            serial_number: up.new_serial_number,
+            customer_id: None,
+            start_date: Some(today),
+            contract_length: Some(up.contract_length),
+            notes: up.notes,
+            created_by: up.by,
+            monthly_override: up.new_monthly_amount,
+            upgrade_from_rental_id: Some(old.rental_id.clone()),
+        },
+        today,
+        wire,
+    )
+    .await?;
+    let ended = get_in(&mut tx, tenant_id, rental_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    record(&mut tx, &ended, "subscription.upgraded", wire).await?;
+    let asset = assets::get_in(&mut tx, tenant_id, &ended.asset_serial_number)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    assets::record(&mut tx, &asset, "asset.returned", wire).await?;
+    tx.commit().await?;
+    Ok((ended, new))
 }

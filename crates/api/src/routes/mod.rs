@@ -52,6 +52,7 @@ pub fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(rentals::early_return))
         .routes(routes!(rentals::replace_device))
         .routes(routes!(rentals::update_rental_notes))
+        .routes(routes!(rentals::upgrade_rental))
         .routes(routes!(payments::list_payments))
         .routes(routes!(payments::get_payment))
         .routes(routes!(payments::mark_paid))

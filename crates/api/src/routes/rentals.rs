@@ -89,6 +89,9 @@ pub struct RentalBody {
     #[schema(value_type = Option<Object>)]
     pub buyout_details: Option<serde_json::Value>,
     pub order_id: String,
+    /// The rental this one replaced in an upgrade.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upgrade_from_rental_id: Option<String>,
     pub customer_email: String,
     pub customer_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,6 +167,7 @@ pub fn rental_body(r: &Rental, exponent: u32) -> RentalBody {
                 d
             }),
         order_id: r.order_id.clone(),
+        upgrade_from_rental_id: r.upgrade_from_rental_id.clone(),
         customer_email: r.customer_email.clone(),
         customer_name: r.customer_name.clone(),
         notes: r.notes.clone(),
@@ -268,6 +272,8 @@ pub async fn create_rental(
         contract_length: input.contract_length,
         notes,
         created_by: caller.key.key_id.clone(),
+        monthly_override: None,
+        upgrade_from_rental_id: None,
     };
     let shapes = Shapes {
         exponent: caller.exponent(),
@@ -1086,5 +1092,113 @@ pub async fn update_rental_notes(
         success: true,
         message: "Notes updated".into(),
         rental_id: rental.rental_id,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeInput {
+    pub rental_id: Option<String>,
+    /// The variant SKU of the new device.
+    pub new_sku: Option<String>,
+    /// An available asset of `newSku`.
+    pub new_serial_number: Option<String>,
+    /// Months of the new contract.
+    pub contract_length: Option<i64>,
+    /// The new monthly price; the catalog price for the new term when omitted.
+    pub new_monthly_amount: Option<f64>,
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Upgraded {
+    pub success: bool,
+    pub message: String,
+    pub old_rental_id: String,
+    pub new_rental_id: String,
+    /// Serial number of the device given back.
+    pub old_device: String,
+    /// Serial number of the new device.
+    pub new_device: String,
+    #[schema(value_type = f64)]
+    pub new_monthly_amount: serde_json::Value,
+    pub currency: String,
+    /// The `upgrade` order made for the new device.
+    pub order_id: String,
+}
+
+/// Upgrade in one step: the rental ends (`ended_upgrade`), its payments after today are
+/// cancelled and its asset returned; an `upgrade` order and a new active rental on the new
+/// device start, linked by `upgradeFromRentalId`.
+#[utoipa::path(post, path = "/v1/subscriptions/{subscriptionId}/upgrade", tag = "Subscriptions", request_body = UpgradeInput,
+    params(("subscriptionId" = String, Path)),
+    responses(
+        (status = 200, description = "Upgraded", body = Upgraded),
+        (status = 400, description = "VALIDATION_ERROR, SUBSCRIPTION_NOT_ACTIVE, VARIANT_NOT_FOUND, VARIANT_INACTIVE, INVALID_CONTRACT_LENGTH, ASSET_NOT_FOUND, ASSET_NOT_AVAILABLE, NO_MATCHING_ORDER_ITEM", body = ErrorBody),
+        (status = 404, description = "NOT_FOUND", body = ErrorBody),
+    ))]
+pub async fn upgrade_rental(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(rental_id): Path<String>,
+    JsonBody(input): JsonBody<UpgradeInput>,
+) -> ApiResult<Json<Upgraded>> {
+    caller.require(WRITE)?;
+    let mut p = Problems::new();
+    same_rental(&mut p, &input.rental_id, &rental_id);
+    let new_sku = p.required_text("newSku", input.new_sku, 100);
+    let new_serial = p.required_text("newSerialNumber", input.new_serial_number, 100);
+    match input.contract_length {
+        None => p.add("contractLength", "required", "is required"),
+        Some(m) if !(1..=120).contains(&m) => p.add(
+            "contractLength",
+            "out_of_range",
+            "must be between 1 and 120 months",
+        ),
+        Some(_) => {}
+    }
+    let new_monthly_amount = p.amount(
+        "newMonthlyAmount",
+        input.new_monthly_amount,
+        caller.exponent(),
+    );
+    let reason = p.required_text("reason", input.reason, 1000);
+    let notes = p.text("notes", input.notes, 1000);
+    p.finish()?;
+    let zone = time_zone(&caller.business_unit.timezone);
+    let shapes = Shapes {
+        exponent: caller.exponent(),
+    };
+    let up = store::Upgrade {
+        new_sku: new_sku.unwrap_or_default(),
+        new_serial_number: new_serial.unwrap_or_default(),
+        contract_length: input.contract_length.unwrap_or_default(),
+        new_monthly_amount,
+        reason: reason.unwrap_or_default(),
+        notes,
+        by: caller.key.key_id.clone(),
+    };
+    let (old, new) = store::upgrade(
+        &state.db,
+        &caller.business_unit,
+        &rental_id,
+        up,
+        today_in(&zone),
+        &shapes,
+    )
+    .await
+    .map_err(rental_not_found)?;
+    Ok(Json(Upgraded {
+        success: true,
+        message: "Rental upgraded".into(),
+        old_rental_id: old.rental_id,
+        new_rental_id: new.rental_id,
+        old_device: old.asset_serial_number,
+        new_device: new.asset_serial_number,
+        new_monthly_amount: major_json(new.monthly_amount, caller.exponent()),
+        currency: new.currency,
+        order_id: new.order_id,
     }))
 }

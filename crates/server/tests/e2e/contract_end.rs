@@ -123,6 +123,8 @@ async fn past_rentals(s: &Server, tenant: &Tenant, count: usize) -> Vec<String> 
             contract_length: None,
             notes: None,
             created_by: "key_test".into(),
+            monthly_override: None,
+            upgrade_from_rental_id: None,
         };
         let (made, _) =
             rental_store::create(&s.db, &unit, rental, jiff::civil::date(2020, 1, 1), &shapes)

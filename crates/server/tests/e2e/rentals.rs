@@ -924,3 +924,253 @@ async fn early_returns_replacements_and_notes(s: &Server) {
         (1, 1)
     );
 }
+
+on_both!(upgrade_in_one_step, upgrade_in_one_step);
+async fn upgrade_in_one_step(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    client
+        .create_product(&simple_product("PRO", "Laptop Pro"))
+        .await
+        .unwrap();
+    let order = client.create_order(&order(1)).await.unwrap().order;
+    for (serial, sku) in [("UP-1", "LAPTOP-A"), ("UP-2", "PRO-A")] {
+        client
+            .create_asset(&AssetChanges {
+                serial_number: Some(serial.into()),
+                sku: Some(sku.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let (_, created) = send(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions",
+            json!({ "orderId": order.order_id, "assetSerialNumber": "UP-1" }),
+        ),
+    )
+    .await;
+    let old_id = created["rentalId"].as_str().unwrap().to_string();
+
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{old_id}/upgrade"),
+            json!({ "newSku": "PRO-A" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"]["details"].as_array().unwrap().len(),
+        3,
+        "{body}"
+    );
+    let (status, upgraded) = send(
+        &client,
+        RawRequest::post(
+            &format!("/v1/subscriptions/{old_id}/upgrade"),
+            json!({ "rentalId": old_id, "newSku": "PRO-A", "newSerialNumber": "UP-2", "contractLength": 24, "reason": "needs more power" }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{upgraded}");
+    assert_eq!(
+        (
+            upgraded["oldDevice"].as_str(),
+            upgraded["newDevice"].as_str(),
+            upgraded["newMonthlyAmount"].as_f64()
+        ),
+        (Some("UP-1"), Some("UP-2"), Some(79.5))
+    );
+    let new_id = upgraded["newRentalId"].as_str().unwrap();
+    let (_, old) = send(
+        &client,
+        RawRequest::get(&format!("/v1/subscriptions/{old_id}")),
+    )
+    .await;
+    assert_eq!(old["status"], "ended_upgrade");
+    let (_, new) = send(
+        &client,
+        RawRequest::get(&format!("/v1/subscriptions/{new_id}")),
+    )
+    .await;
+    assert_eq!(
+        (
+            new["status"].as_str(),
+            new["upgradeFromRentalId"].as_str(),
+            new["contractLength"].as_i64()
+        ),
+        (Some("active"), Some(old_id.as_str()), Some(24))
+    );
+    let upgrade_order = client
+        .get_order(upgraded["orderId"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            upgrade_order.order_type.as_str(),
+            upgrade_order.status.as_str()
+        ),
+        ("upgrade", "fulfilled")
+    );
+    assert_eq!(
+        upgrade_order.upgrade_details.as_ref().unwrap()["previousRentalId"],
+        old_id.as_str()
+    );
+    assert_eq!(client.get_asset("UP-1").await.unwrap().status, "returned");
+    assert_eq!(client.get_asset("UP-2").await.unwrap().status, "rented_out");
+    let (_, old_payments) = send(
+        &client,
+        RawRequest::get(&format!(
+            "/v1/payments?rentalId={old_id}&status=pending&limit=100"
+        )),
+    )
+    .await;
+    assert!(
+        old_payments["payments"].as_array().unwrap().len() <= 1,
+        "only today's payment may remain"
+    );
+    let customer = client
+        .get_customer(&order.customer.customer_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (customer.active_rentals, customer.total_monthly_revenue),
+        (1, 79.5)
+    );
+
+    // A refused upgrade changes nothing: the new rental is still the only active one.
+    let (status, body) = send(
+        &client,
+        RawRequest::post(&format!("/v1/subscriptions/{new_id}/upgrade"), json!({ "newSku": "PRO-A", "newSerialNumber": "UP-1", "contractLength": 24, "reason": "again" })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("NO_MATCHING_ORDER_ITEM")),
+        "UP-1 is a LAPTOP-A"
+    );
+    let (_, still) = send(
+        &client,
+        RawRequest::get(&format!("/v1/subscriptions/{new_id}")),
+    )
+    .await;
+    assert_eq!(still["status"], "active");
+    assert_eq!(client.get_asset("UP-2").await.unwrap().status, "rented_out");
+}
+
+on_both!(typed_client_rental_lifecycle, typed_client_rental_lifecycle);
+async fn typed_client_rental_lifecycle(s: &Server) {
+    use flexportal_client::{
+        BuyoutRequest, MarkPaid, NewRental, PaymentQuery, RentalQuery, UpgradeRequest,
+    };
+    use futures_util::TryStreamExt;
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    let order = client.create_order(&order(1)).await.unwrap().order;
+    client
+        .create_asset(&AssetChanges {
+            serial_number: Some("TC-1".into()),
+            sku: Some("LAPTOP-A".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    client
+        .create_asset(&AssetChanges {
+            serial_number: Some("TC-2".into()),
+            sku: Some("LAPTOP-A".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let created = client
+        .create_rental(&NewRental {
+            order_id: Some(order.order_id.clone()),
+            asset_serial_number: Some("TC-1".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (created.rental.status.as_str(), created.payments.len()),
+        ("active", 12)
+    );
+    let listed: Vec<_> = client
+        .rentals(RentalQuery {
+            customer_id: Some(order.customer.customer_id.clone()),
+            ..Default::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    let payments: Vec<_> = client
+        .payments(PaymentQuery {
+            rental_id: Some(created.rental_id.clone()),
+            limit: Some(5),
+            ..Default::default()
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(payments.len(), 12);
+    let paid = client
+        .mark_payment_paid(
+            &created.payments[0].payment_id,
+            &MarkPaid {
+                payment_reference: Some("REF".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(paid.payment.status, "paid");
+    let upgraded = client
+        .upgrade_rental(
+            &created.rental_id,
+            &UpgradeRequest {
+                new_sku: Some("LAPTOP-A".into()),
+                new_serial_number: Some("TC-2".into()),
+                contract_length: Some(24),
+                reason: Some("newer".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let quote = client
+        .calculate_buyout(&upgraded.new_rental_id)
+        .await
+        .unwrap();
+    let bought = client
+        .buyout_rental(
+            &upgraded.new_rental_id,
+            &BuyoutRequest {
+                reason: Some("customer_request".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(bought.buyout_price, quote.buyout_price);
+    assert_eq!(
+        client
+            .get_rental(&upgraded.new_rental_id)
+            .await
+            .unwrap()
+            .status,
+        "ended_buyout"
+    );
+}

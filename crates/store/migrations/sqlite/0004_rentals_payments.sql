@@ -33,6 +33,7 @@ CREATE TABLE rentals (
     notes TEXT,
     ended_at BIGINT,
     contract_end_flagged_at BIGINT,
+    upgrade_from_rental_id TEXT,
     created_by TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
