@@ -33,6 +33,21 @@ pub fn time_zone(name: &str) -> TimeZone {
     TimeZone::get(name).unwrap_or(TimeZone::UTC)
 }
 
+/// Today's date in `zone`.
+pub fn today_in(zone: &TimeZone) -> Date {
+    Timestamp::now().to_zoned_datetime(zone.clone()).date()
+}
+
+/// A calendar date from a bare date (`2025-02-01`) or an instant, read in `zone`.
+pub fn parse_date_in(text: &str, zone: &TimeZone) -> Option<Date> {
+    if let Ok(date) = text.parse::<Date>() {
+        return Some(date);
+    }
+    text.parse::<Timestamp>()
+        .ok()
+        .map(|ts| ts.to_zoned_datetime(zone.clone()).date())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,19 +77,4 @@ mod tests {
         assert!(is_time_zone("America/New_York"));
         assert!(!is_time_zone("Mars/Olympus"));
     }
-}
-
-/// Today's date in `zone`.
-pub fn today_in(zone: &TimeZone) -> Date {
-    Timestamp::now().to_zoned_datetime(zone.clone()).date()
-}
-
-/// A calendar date from a bare date (`2025-02-01`) or an instant, read in `zone`.
-pub fn parse_date_in(text: &str, zone: &TimeZone) -> Option<Date> {
-    if let Ok(date) = text.parse::<Date>() {
-        return Some(date);
-    }
-    text.parse::<Timestamp>()
-        .ok()
-        .map(|ts| ts.to_zoned_datetime(zone.clone()).date())
 }

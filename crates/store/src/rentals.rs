@@ -827,8 +827,7 @@ fn days_since(start: &str, today: Date) -> i64 {
     start
         .parse::<Date>()
         .ok()
-        .and_then(|s| (today - s).get_days().try_into().ok())
-        .map_or(0, |d: i64| d.max(0))
+        .map_or(0, |s| i64::from((today - s).get_days()).max(0))
 }
 
 /// The early-return fee today, without changing anything: the fee, its breakdown, and the

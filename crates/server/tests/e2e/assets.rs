@@ -355,7 +355,7 @@ async fn asset_lists_and_races(s: &Server) {
     );
     for query in ["sortBy=price", "status=lost", "startAfter=SN-999"] {
         let response = client
-            .send(RawRequest::get(&format!("/v1/assets?{query}")))
+            .send(RawRequest::get(format!("/v1/assets?{query}")))
             .await
             .unwrap();
         assert_eq!(

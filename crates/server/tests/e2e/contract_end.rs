@@ -170,7 +170,7 @@ async fn each_policy_and_concurrent_sweeps(s: &Server) {
     assert_eq!(a.ended + b.ended, 3, "{a:?} {b:?}");
     for id in &due {
         let response = client
-            .send(RawRequest::get(&format!("/v1/subscriptions/{id}")))
+            .send(RawRequest::get(format!("/v1/subscriptions/{id}")))
             .await
             .unwrap();
         assert_eq!(response.json.unwrap()["status"], "ended_completed");
@@ -200,7 +200,7 @@ async fn each_policy_and_concurrent_sweeps(s: &Server) {
         .unwrap();
     assert!(report.renewed >= 1, "{report:?}");
     let rental = client
-        .send(RawRequest::get(&format!("/v1/subscriptions/{}", due[0])))
+        .send(RawRequest::get(format!("/v1/subscriptions/{}", due[0])))
         .await
         .unwrap()
         .json
@@ -211,10 +211,7 @@ async fn each_policy_and_concurrent_sweeps(s: &Server) {
     );
     assert_eq!(rental["endDate"], "2020-02-29");
     let payments = client
-        .send(RawRequest::get(&format!(
-            "/v1/payments?rentalId={}",
-            due[0]
-        )))
+        .send(RawRequest::get(format!("/v1/payments?rentalId={}", due[0])))
         .await
         .unwrap()
         .json
@@ -238,7 +235,7 @@ async fn each_policy_and_concurrent_sweeps(s: &Server) {
         .await
         .unwrap();
     let rental = client
-        .send(RawRequest::get(&format!("/v1/subscriptions/{}", due[0])))
+        .send(RawRequest::get(format!("/v1/subscriptions/{}", due[0])))
         .await
         .unwrap()
         .json

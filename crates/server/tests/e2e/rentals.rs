@@ -200,7 +200,7 @@ async fn rental_lifecycle(s: &Server) {
     );
     let (status, body) = send(
         &client,
-        RawRequest::post(&format!("/v1/orders/{}/cancel", order.order_id), json!({})),
+        RawRequest::post(format!("/v1/orders/{}/cancel", order.order_id), json!({})),
     )
     .await;
     assert_eq!(
@@ -215,7 +215,7 @@ async fn rental_lifecycle(s: &Server) {
     let (status, paid) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/payments/{first_payment}/mark-paid"),
+            format!("/v1/payments/{first_payment}/mark-paid"),
             json!({ "paymentReference": "SEPA-1" }),
         ),
     )
@@ -226,10 +226,7 @@ async fn rental_lifecycle(s: &Server) {
     );
     let (status, body) = send(
         &client,
-        RawRequest::post(
-            &format!("/v1/payments/{first_payment}/mark-paid"),
-            json!({}),
-        ),
+        RawRequest::post(format!("/v1/payments/{first_payment}/mark-paid"), json!({})),
     )
     .await;
     assert_eq!(
@@ -238,7 +235,7 @@ async fn rental_lifecycle(s: &Server) {
     );
     let (status, body) = send(
         &client,
-        RawRequest::post(&format!("/v1/payments/{second_payment}/cancel"), json!({})),
+        RawRequest::post(format!("/v1/payments/{second_payment}/cancel"), json!({})),
     )
     .await;
     assert_eq!(
@@ -248,7 +245,7 @@ async fn rental_lifecycle(s: &Server) {
     let (status, _) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/payments/{second_payment}/cancel"),
+            format!("/v1/payments/{second_payment}/cancel"),
             json!({ "reason": "goodwill" }),
         ),
     )
@@ -257,7 +254,7 @@ async fn rental_lifecycle(s: &Server) {
     let (status, body) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/payments/{second_payment}/mark-paid"),
+            format!("/v1/payments/{second_payment}/mark-paid"),
             json!({}),
         ),
     )
@@ -269,7 +266,7 @@ async fn rental_lifecycle(s: &Server) {
     let (status, failed) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/payments/{third_payment}/mark-failed"),
+            format!("/v1/payments/{third_payment}/mark-failed"),
             json!({ "reason": "card declined", "nextRetryAt": "2030-01-01" }),
         ),
     )
@@ -280,7 +277,7 @@ async fn rental_lifecycle(s: &Server) {
     );
     let (status, got) = send(
         &client,
-        RawRequest::get(&format!("/v1/payments/{first_payment}")),
+        RawRequest::get(format!("/v1/payments/{first_payment}")),
     )
     .await;
     assert_eq!(
@@ -289,7 +286,7 @@ async fn rental_lifecycle(s: &Server) {
     );
     let (_, rental_now) = send(
         &client,
-        RawRequest::get(&format!("/v1/subscriptions/{rental_id}")),
+        RawRequest::get(format!("/v1/subscriptions/{rental_id}")),
     )
     .await;
     assert_eq!(rental_now["totalCollected"], 99);
@@ -303,7 +300,7 @@ async fn rental_lifecycle(s: &Server) {
     );
     let (_, listed) = send(
         &client,
-        RawRequest::get(&format!(
+        RawRequest::get(format!(
             "/v1/payments?rentalId={rental_id}&status=pending&limit=100"
         )),
     )
@@ -314,7 +311,7 @@ async fn rental_lifecycle(s: &Server) {
     let (status, body) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{rental_id}/cancel"),
+            format!("/v1/subscriptions/{rental_id}/cancel"),
             json!({ "reason": "bored" }),
         ),
     )
@@ -326,7 +323,7 @@ async fn rental_lifecycle(s: &Server) {
     let (status, cancelled) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{rental_id}/cancel"),
+            format!("/v1/subscriptions/{rental_id}/cancel"),
             json!({ "rentalId": rental_id, "reason": "customer_request" }),
         ),
     )
@@ -337,7 +334,7 @@ async fn rental_lifecycle(s: &Server) {
     );
     let (_, listed) = send(
         &client,
-        RawRequest::get(&format!(
+        RawRequest::get(format!(
             "/v1/payments?rentalId={rental_id}&limit=100&sortBy=dueDate&sortDir=asc"
         )),
     )
@@ -365,7 +362,7 @@ async fn rental_lifecycle(s: &Server) {
     let (status, body) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{rental_id}/cancel"),
+            format!("/v1/subscriptions/{rental_id}/cancel"),
             json!({ "reason": "other" }),
         ),
     )
@@ -481,7 +478,7 @@ async fn extend_then_buy_out(s: &Server) {
     let (status, body) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{rental_id}/extend"),
+            format!("/v1/subscriptions/{rental_id}/extend"),
             json!({ "extensionMonths": 6 }),
         ),
     )
@@ -492,7 +489,7 @@ async fn extend_then_buy_out(s: &Server) {
     );
     let (status, extended) = send(
         &client,
-        RawRequest::post(&format!("/v1/subscriptions/{rental_id}/extend"), json!({ "rentalId": rental_id, "extensionMonths": 6, "newMonthlyAmount": 89, "reason": "loyalty" })),
+        RawRequest::post(format!("/v1/subscriptions/{rental_id}/extend"), json!({ "rentalId": rental_id, "extensionMonths": 6, "newMonthlyAmount": 89, "reason": "loyalty" })),
     )
     .await;
     assert_eq!(status, 200, "{extended}");
@@ -510,7 +507,7 @@ async fn extend_then_buy_out(s: &Server) {
     assert_eq!(extended["rental"]["monthlyAmount"], 89);
     let (_, schedule) = send(
         &client,
-        RawRequest::get(&format!(
+        RawRequest::get(format!(
             "/v1/payments?rentalId={rental_id}&limit=100&sortBy=dueDate&sortDir=asc"
         )),
     )
@@ -527,7 +524,7 @@ async fn extend_then_buy_out(s: &Server) {
     let (status, body) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{rental_id}/extend"),
+            format!("/v1/subscriptions/{rental_id}/extend"),
             json!({ "extensionMonths": 110, "reason": "x" }),
         ),
     )
@@ -568,7 +565,7 @@ async fn extend_then_buy_out(s: &Server) {
         send(
             &client,
             RawRequest::post(
-                &format!("/v1/subscriptions/{rental_id}/buyout"),
+                format!("/v1/subscriptions/{rental_id}/buyout"),
                 body.clone(),
             ),
         )
@@ -599,7 +596,7 @@ async fn extend_then_buy_out(s: &Server) {
     );
     let (_, after) = send(
         &client,
-        RawRequest::get(&format!("/v1/payments?rentalId={rental_id}&limit=100")),
+        RawRequest::get(format!("/v1/payments?rentalId={rental_id}&limit=100")),
     )
     .await;
     let payments = after["payments"].as_array().unwrap();
@@ -624,7 +621,7 @@ async fn extend_then_buy_out(s: &Server) {
     );
     let (_, rental) = send(
         &client,
-        RawRequest::get(&format!("/v1/subscriptions/{rental_id}")),
+        RawRequest::get(format!("/v1/subscriptions/{rental_id}")),
     )
     .await;
     assert_eq!(
@@ -661,7 +658,7 @@ async fn extend_then_buy_out(s: &Server) {
     let (status, manual) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{other_id}/buyout"),
+            format!("/v1/subscriptions/{other_id}/buyout"),
             json!({ "rentalId": other_id, "buyoutPrice": 500, "reason": "other" }),
         ),
     )
@@ -744,7 +741,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     let (status, body) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{}/early-return", rentals[0]),
+            format!("/v1/subscriptions/{}/early-return", rentals[0]),
             json!({ "reason": "moving" }),
         ),
     )
@@ -756,7 +753,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     let (status, returned) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{}/early-return", rentals[0]),
+            format!("/v1/subscriptions/{}/early-return", rentals[0]),
             json!({ "returnCondition": "good", "reason": "moving abroad" }),
         ),
     )
@@ -770,7 +767,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
         (Some(544.5), Some(1))
     );
     let fee_id = returned["paymentId"].as_str().unwrap();
-    let (_, fee) = send(&client, RawRequest::get(&format!("/v1/payments/{fee_id}"))).await;
+    let (_, fee) = send(&client, RawRequest::get(format!("/v1/payments/{fee_id}"))).await;
     assert_eq!(
         (
             fee["payment"]["category"].as_str(),
@@ -785,7 +782,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     );
     let (_, rental) = send(
         &client,
-        RawRequest::get(&format!("/v1/subscriptions/{}", rentals[0])),
+        RawRequest::get(format!("/v1/subscriptions/{}", rentals[0])),
     )
     .await;
     assert_eq!(
@@ -800,7 +797,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     let (status, waived) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{}/early-return", rentals[1]),
+            format!("/v1/subscriptions/{}/early-return", rentals[1]),
             json!({ "returnCondition": "excellent", "reason": "goodwill", "waiveFee": true }),
         ),
     )
@@ -818,7 +815,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     let (status, body) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{}/replace", rentals[2]),
+            format!("/v1/subscriptions/{}/replace", rentals[2]),
             json!({ "newSerialNumber": "ER-1", "replacementReason": "damaged" }),
         ),
     )
@@ -830,7 +827,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     );
     let (status, replaced) = send(
         &client,
-        RawRequest::post(&format!("/v1/subscriptions/{}/replace", rentals[2]), json!({ "newSerialNumber": "ER-4", "replacementReason": "defective", "insuranceClaim": true })),
+        RawRequest::post(format!("/v1/subscriptions/{}/replace", rentals[2]), json!({ "newSerialNumber": "ER-4", "replacementReason": "defective", "insuranceClaim": true })),
     )
     .await;
     assert_eq!(
@@ -852,7 +849,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     );
     let (_, rental) = send(
         &client,
-        RawRequest::get(&format!("/v1/subscriptions/{}", rentals[2])),
+        RawRequest::get(format!("/v1/subscriptions/{}", rentals[2])),
     )
     .await;
     assert_eq!(
@@ -868,7 +865,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     let (status, _) = send(
         &client,
         RawRequest::patch(
-            &format!("/v1/subscriptions/{}/notes", rentals[2]),
+            format!("/v1/subscriptions/{}/notes", rentals[2]),
             json!({ "notes": "fragile screen" }),
         ),
     )
@@ -876,7 +873,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     assert_eq!(status, 200);
     let (_, rental) = send(
         &client,
-        RawRequest::get(&format!("/v1/subscriptions/{}", rentals[2])),
+        RawRequest::get(format!("/v1/subscriptions/{}", rentals[2])),
     )
     .await;
     assert_eq!(rental["notes"], "fragile screen");
@@ -906,7 +903,7 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     ] {
         let (status, answer) = send(
             &client,
-            RawRequest::post(&format!("/v1/subscriptions/{}/{path}", rentals[0]), body),
+            RawRequest::post(format!("/v1/subscriptions/{}/{path}", rentals[0]), body),
         )
         .await;
         assert_eq!(
@@ -961,7 +958,7 @@ async fn upgrade_in_one_step(s: &Server) {
     let (status, body) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{old_id}/upgrade"),
+            format!("/v1/subscriptions/{old_id}/upgrade"),
             json!({ "newSku": "PRO-A" }),
         ),
     )
@@ -975,7 +972,7 @@ async fn upgrade_in_one_step(s: &Server) {
     let (status, upgraded) = send(
         &client,
         RawRequest::post(
-            &format!("/v1/subscriptions/{old_id}/upgrade"),
+            format!("/v1/subscriptions/{old_id}/upgrade"),
             json!({ "rentalId": old_id, "newSku": "PRO-A", "newSerialNumber": "UP-2", "contractLength": 24, "reason": "needs more power" }),
         ),
     )
@@ -992,13 +989,13 @@ async fn upgrade_in_one_step(s: &Server) {
     let new_id = upgraded["newRentalId"].as_str().unwrap();
     let (_, old) = send(
         &client,
-        RawRequest::get(&format!("/v1/subscriptions/{old_id}")),
+        RawRequest::get(format!("/v1/subscriptions/{old_id}")),
     )
     .await;
     assert_eq!(old["status"], "ended_upgrade");
     let (_, new) = send(
         &client,
-        RawRequest::get(&format!("/v1/subscriptions/{new_id}")),
+        RawRequest::get(format!("/v1/subscriptions/{new_id}")),
     )
     .await;
     assert_eq!(
@@ -1028,7 +1025,7 @@ async fn upgrade_in_one_step(s: &Server) {
     assert_eq!(client.get_asset("UP-2").await.unwrap().status, "rented_out");
     let (_, old_payments) = send(
         &client,
-        RawRequest::get(&format!(
+        RawRequest::get(format!(
             "/v1/payments?rentalId={old_id}&status=pending&limit=100"
         )),
     )
@@ -1049,7 +1046,7 @@ async fn upgrade_in_one_step(s: &Server) {
     // A refused upgrade changes nothing: the new rental is still the only active one.
     let (status, body) = send(
         &client,
-        RawRequest::post(&format!("/v1/subscriptions/{new_id}/upgrade"), json!({ "newSku": "PRO-A", "newSerialNumber": "UP-1", "contractLength": 24, "reason": "again" })),
+        RawRequest::post(format!("/v1/subscriptions/{new_id}/upgrade"), json!({ "newSku": "PRO-A", "newSerialNumber": "UP-1", "contractLength": 24, "reason": "again" })),
     )
     .await;
     assert_eq!(
@@ -1059,7 +1056,7 @@ async fn upgrade_in_one_step(s: &Server) {
     );
     let (_, still) = send(
         &client,
-        RawRequest::get(&format!("/v1/subscriptions/{new_id}")),
+        RawRequest::get(format!("/v1/subscriptions/{new_id}")),
     )
     .await;
     assert_eq!(still["status"], "active");
