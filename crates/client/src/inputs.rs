@@ -575,6 +575,12 @@ pub struct RentalCancellation {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MarkPaid {
+    /// `manual` (default), `stripe`, `adyen` or `paypal`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// When the money arrived (instant or date, not in the future); now when omitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<String>,
     /// The transfer or receipt reference, at most 200 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_reference: Option<String>,

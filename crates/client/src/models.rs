@@ -701,6 +701,9 @@ pub struct Payment {
     pub idempotency_key: String,
     /// Whether someone marked it paid by hand rather than a payment provider.
     pub manually_marked: bool,
+    /// How it was paid, once paid: `manual`, `stripe`, `adyen` or `paypal`.
+    #[serde(default)]
+    pub provider: Option<String>,
     #[serde(default)]
     pub payment_reference: Option<String>,
     /// The API key (`key_…`) that marked it paid.

@@ -29,6 +29,8 @@ crate::row! {
         pub currency: String,
         pub status: String,
         pub idempotency_key: String,
+        /// How it was paid: `manual`, `stripe`, `adyen` or `paypal`.
+        pub provider: Option<String>,
         pub payment_reference: Option<String>,
         pub marked_by: Option<String>,
         pub notes: Option<String>,
@@ -41,7 +43,7 @@ crate::row! {
     }
 }
 
-pub(crate) const PAYMENT_COLUMNS: &str = "tenant_id, payment_id, customer_id, rental_id, billing_group_id, payment_type, category, billing_period, due_date, subtotal, tax_amount, tax_rate_bp, total, currency, status, idempotency_key, payment_reference, marked_by, notes, cancellation_reason, failure_reason, next_retry_at, paid_at, created_at, updated_at";
+pub(crate) const PAYMENT_COLUMNS: &str = "tenant_id, payment_id, customer_id, rental_id, billing_group_id, payment_type, category, billing_period, due_date, subtotal, tax_amount, tax_rate_bp, total, currency, status, idempotency_key, provider, payment_reference, marked_by, notes, cancellation_reason, failure_reason, next_retry_at, paid_at, created_at, updated_at";
 
 /// A payment to schedule.
 pub(crate) struct NewPayment<'a> {
@@ -146,8 +148,12 @@ pub async fn of_rental(db: &Db, tenant_id: &str, rental_id: &str) -> Result<Vec<
 /// How a payment changes state, with what the caller tells about it.
 pub enum Change {
     Paid {
+        /// `manual`, `stripe`, `adyen` or `paypal`.
+        provider: String,
         reference: Option<String>,
         notes: Option<String>,
+        /// When the money arrived (epoch microseconds); now when `None`.
+        paid_at: Option<i64>,
         marked_by: String,
     },
     Failed {
@@ -182,14 +188,16 @@ pub async fn change(
         .map_err(|(code, message)| StoreError::Refused { code, message })?;
     match change {
         Change::Paid {
+            provider,
             reference,
             notes,
+            paid_at,
             marked_by,
         } => {
             tx.execute(
-                "UPDATE payments SET status = 'paid', payment_reference = $3, notes = COALESCE($4, notes), marked_by = $5, paid_at = $6, updated_at = $6 \
-                 WHERE tenant_id = $1 AND payment_id = $2",
-                args![tenant_id, payment_id, reference, notes, marked_by, now],
+                "UPDATE payments SET status = 'paid', provider = $3, payment_reference = $4, notes = COALESCE($5, notes), marked_by = $6, \
+                 paid_at = $7, updated_at = $8 WHERE tenant_id = $1 AND payment_id = $2",
+                args![tenant_id, payment_id, provider, reference, notes, marked_by, paid_at.unwrap_or(now), now],
             )
             .await?;
             tx.execute(

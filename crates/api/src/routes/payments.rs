@@ -54,6 +54,9 @@ pub struct PaymentBody {
     pub status: String,
     pub idempotency_key: String,
     pub manually_marked: bool,
+    /// How it was paid: `manual`, `stripe`, `adyen` or `paypal`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_reference: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,6 +94,7 @@ pub fn payment_body(p: &Payment, exponent: u32) -> PaymentBody {
         status: p.status.clone(),
         idempotency_key: p.idempotency_key.clone(),
         manually_marked: p.marked_by.is_some(),
+        provider: p.provider.clone(),
         payment_reference: p.payment_reference.clone(),
         marked_by: p.marked_by.clone(),
         notes: p.notes.clone(),
@@ -217,8 +221,13 @@ pub async fn get_payment(
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct MarkPaidInput {
+    /// How it was paid: `manual` (default), `stripe`, `adyen` or `paypal`.
+    #[serde(alias = "provider")]
+    pub method: Option<String>,
     /// The bank transfer or receipt reference.
     pub payment_reference: Option<String>,
+    /// When the money arrived: an instant or a date; now when omitted. Not in the future.
+    pub paid_at: Option<String>,
     pub notes: Option<String>,
 }
 
@@ -265,10 +274,37 @@ pub async fn mark_paid(
     let mut p = Problems::new();
     let reference = p.text("paymentReference", input.payment_reference, 200);
     let notes = p.text("notes", input.notes, 5000);
+    let provider = one_of(
+        &mut p,
+        "method",
+        input.method,
+        &["manual", "stripe", "adyen", "paypal"],
+    )
+    .unwrap_or_else(|| "manual".into());
+    let zone = time_zone(&caller.business_unit.timezone);
+    let paid_at = input
+        .paid_at
+        .and_then(|text| match parse_instant(&text, &zone) {
+            Some(at) if at <= flexportal_domain::time::now_micros() => Some(at),
+            Some(_) => {
+                p.add("paidAt", "invalid_value", "must not be in the future");
+                None
+            }
+            None => {
+                p.add(
+                    "paidAt",
+                    "invalid_type",
+                    "must be an RFC 3339 instant or a date",
+                );
+                None
+            }
+        });
     p.finish()?;
     let paid = Change::Paid {
+        provider,
         reference,
         notes,
+        paid_at,
         marked_by: caller.key.key_id.clone(),
     };
     change(&state, &caller, &payment_id, paid, "Payment marked paid").await

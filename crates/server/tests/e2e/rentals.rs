@@ -1123,10 +1123,24 @@ async fn typed_client_rental_lifecycle(s: &Server) {
         .await
         .unwrap();
     assert_eq!(payments.len(), 12);
+    let err = client
+        .mark_payment_paid(
+            &created.payments[0].payment_id,
+            &MarkPaid {
+                method: Some("cheque".into()),
+                paid_at: Some("2999-01-01".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("VALIDATION_ERROR"));
     let paid = client
         .mark_payment_paid(
             &created.payments[0].payment_id,
             &MarkPaid {
+                method: Some("stripe".into()),
+                paid_at: Some("2026-01-02T03:04:05Z".into()),
                 payment_reference: Some("REF".into()),
                 ..Default::default()
             },
@@ -1134,6 +1148,13 @@ async fn typed_client_rental_lifecycle(s: &Server) {
         .await
         .unwrap();
     assert_eq!(paid.payment.status, "paid");
+    assert_eq!(
+        (
+            paid.payment.provider.as_deref(),
+            paid.payment.paid_at.as_deref()
+        ),
+        (Some("stripe"), Some("2026-01-02T03:04:05.000Z"))
+    );
     let upgraded = client
         .upgrade_rental(
             &created.rental_id,

@@ -70,6 +70,7 @@ CREATE TABLE payments (
     currency TEXT NOT NULL,
     status TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,
+    provider TEXT,
     payment_reference TEXT,
     marked_by TEXT,
     notes TEXT,
