@@ -294,11 +294,7 @@ pub(crate) async fn create_in(
         orders::record(tx, &order, "order.fulfilled", wire).await?;
     }
 
-    let money = totals(
-        &[(monthly, 1)],
-        unit.vat_rate_bp,
-        unit.vat_mode == "inclusive",
-    );
+    let money = charge(unit, monthly);
     let mut schedule = Vec::with_capacity(months as usize);
     for due in due_dates(start, months, settings.billing_start) {
         let period = billing_period(due);
@@ -313,11 +309,7 @@ pub(crate) async fn create_in(
                     due_date: due.to_string(),
                     idempotency_key: format!("{rental_id}:{period}"),
                     billing_period: period,
-                    subtotal: if unit.vat_mode == "inclusive" {
-                        money.total - money.tax
-                    } else {
-                        money.subtotal
-                    },
+                    subtotal: money.net,
                     tax_amount: money.tax,
                     tax_rate_bp: unit.vat_rate_bp,
                     total: money.total,
@@ -406,12 +398,7 @@ pub async fn cancel(
         args![tenant_id, &rental.asset_serial_number, now],
     )
     .await?;
-    tx.execute(
-        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
-         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
-        args![tenant_id, &rental.customer_id, rental.monthly_amount, now],
-    )
-    .await?;
+    customer_loses_rental(&mut tx, &rental, now).await?;
     record(&mut tx, &rental, "subscription.ended", wire).await?;
     let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
         .await?
@@ -596,16 +583,8 @@ pub async fn extend(
         .map_err(|_| StoreError::Corrupt("start date".into()))?;
     let new_end = end_date(start, new_length);
     let monthly = ext.new_monthly_amount.unwrap_or(rental.monthly_amount);
-    let money = totals(
-        &[(monthly, 1)],
-        unit.vat_rate_bp,
-        unit.vat_mode == "inclusive",
-    );
-    let subtotal = if unit.vat_mode == "inclusive" {
-        money.total - money.tax
-    } else {
-        money.subtotal
-    };
+    let money = charge(unit, monthly);
+    let subtotal = money.net;
     if ext.new_monthly_amount.is_some() {
         tx.execute(
             "UPDATE payments SET subtotal = $4, tax_amount = $5, total = $6, updated_at = $7 WHERE tenant_id = $1 AND rental_id = $2 \
@@ -775,17 +754,8 @@ pub async fn buyout(
         args![tenant_id, &rental.asset_serial_number, now],
     )
     .await?;
-    tx.execute(
-        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
-         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
-        args![tenant_id, &rental.customer_id, rental.monthly_amount, now],
-    )
-    .await?;
-    let money = totals(
-        &[(price, 1)],
-        unit.vat_rate_bp,
-        unit.vat_mode == "inclusive",
-    );
+    customer_loses_rental(&mut tx, &rental, now).await?;
+    let money = charge(unit, price);
     let payment = payments::insert_in(
         &mut tx,
         NewPayment {
@@ -795,11 +765,7 @@ pub async fn buyout(
             category: "buyout",
             due_date: today.to_string(),
             billing_period: billing_period(today),
-            subtotal: if unit.vat_mode == "inclusive" {
-                money.total - money.tax
-            } else {
-                money.subtotal
-            },
+            subtotal: money.net,
             tax_amount: money.tax,
             tax_rate_bp: unit.vat_rate_bp,
             total: money.total,
@@ -820,6 +786,38 @@ pub async fn buyout(
     assets::record(&mut tx, &asset, "asset.sold", wire).await?;
     tx.commit().await?;
     Ok((ended, payment))
+}
+
+/// A payment's amounts for `amount` (minor units) under the business unit's VAT: exclusive adds
+/// the tax on top, inclusive extracts it.
+struct Charge {
+    net: i64,
+    tax: i64,
+    total: i64,
+}
+
+fn charge(unit: &BusinessUnit, amount: i64) -> Charge {
+    let t = totals(
+        &[(amount, 1)],
+        unit.vat_rate_bp,
+        unit.vat_mode == "inclusive",
+    );
+    Charge {
+        net: t.total - t.tax,
+        tax: t.tax,
+        total: t.total,
+    }
+}
+
+/// The customer's figures when one of its rentals ends: one device and its monthly amount less.
+async fn customer_loses_rental(tx: &mut Tx, rental: &Rental, now: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
+         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
+        args![&rental.tenant_id, &rental.customer_id, rental.monthly_amount, now],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Days from a rental's start to `today`, never negative.
@@ -944,14 +942,9 @@ pub async fn early_return(
         args![tenant_id, &rental.asset_serial_number, &ret.return_condition, now],
     )
     .await?;
-    tx.execute(
-        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
-         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
-        args![tenant_id, &rental.customer_id, rental.monthly_amount, now],
-    )
-    .await?;
+    customer_loses_rental(&mut tx, &rental, now).await?;
     let payment = if fee > 0 {
-        let money = totals(&[(fee, 1)], unit.vat_rate_bp, unit.vat_mode == "inclusive");
+        let money = charge(unit, fee);
         Some(
             payments::insert_in(
                 &mut tx,
@@ -962,11 +955,7 @@ pub async fn early_return(
                     category: "early_return_fee",
                     due_date: today.to_string(),
                     billing_period: billing_period(today),
-                    subtotal: if unit.vat_mode == "inclusive" {
-                        money.total - money.tax
-                    } else {
-                        money.subtotal
-                    },
+                    subtotal: money.net,
                     tax_amount: money.tax,
                     tax_rate_bp: unit.vat_rate_bp,
                     total: money.total,
@@ -1251,12 +1240,7 @@ pub async fn end_contract(
         args![tenant_id, &rental.asset_serial_number, now],
     )
     .await?;
-    tx.execute(
-        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
-         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
-        args![tenant_id, &rental.customer_id, rental.monthly_amount, now],
-    )
-    .await?;
+    customer_loses_rental(&mut tx, &rental, now).await?;
     let rental = get_in(&mut tx, tenant_id, rental_id)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -1314,12 +1298,7 @@ pub async fn upgrade(
         args![tenant_id, &old.asset_serial_number, now],
     )
     .await?;
-    tx.execute(
-        "UPDATE customers SET active_rentals = active_rentals - 1, total_devices_rented = total_devices_rented - 1, \
-         total_monthly_revenue = total_monthly_revenue - $3, updated_at = $4 WHERE tenant_id = $1 AND customer_id = $2",
-        args![tenant_id, &old.customer_id, old.monthly_amount, now],
-    )
-    .await?;
+    customer_loses_rental(&mut tx, &old, now).await?;
 
     let order = orders::NewOrder {
         order_type: "upgrade".into(),
