@@ -101,6 +101,22 @@ impl QueryParams {
     pub fn get(&self, name: &str) -> Option<String> {
         self.0.get(name).filter(|v| !v.is_empty()).cloned()
     }
+
+    /// A date filter (`YYYY-MM-DD`, or an instant read in `zone`) as ISO text; a problem when
+    /// it is neither.
+    pub fn date(
+        &self,
+        problems: &mut Problems,
+        name: &str,
+        zone: &jiff::tz::TimeZone,
+    ) -> Option<String> {
+        let text = self.get(name)?;
+        let date = flexportal_domain::time::parse_date_in(&text, zone);
+        if date.is_none() {
+            problems.add(name, "invalid_type", "must be a date");
+        }
+        date.map(|d| d.to_string())
+    }
 }
 
 /// Collects problems with a request body, then fails once with all of them.

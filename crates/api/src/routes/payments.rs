@@ -5,7 +5,7 @@ use axum::response::Json;
 use flexportal_domain::money::major_json;
 use flexportal_domain::payments::STATUSES;
 use flexportal_domain::permissions::Required;
-use flexportal_domain::time::{format_instant, parse_date_in, parse_instant, time_zone};
+use flexportal_domain::time::{format_instant, parse_instant, time_zone};
 use flexportal_store::payments::{self as store, Change, Payment, PaymentFilters};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -138,15 +138,7 @@ pub async fn list_payments(
     let params = ListParams::parse(&query, 50, 100, &sorts)?;
     let zone = time_zone(&caller.business_unit.timezone);
     let mut p = Problems::new();
-    let mut date = |name: &str| {
-        query.get(name).and_then(|text| {
-            let d = parse_date_in(&text, &zone);
-            if d.is_none() {
-                p.add(name, "invalid_type", "must be a date");
-            }
-            d.map(|d| d.to_string())
-        })
-    };
+    let mut date = |name: &str| query.date(&mut p, name, &zone);
     let (due_from, due_to) = (date("dueDateFrom"), date("dueDateTo"));
     let filters = PaymentFilters {
         status: one_of(&mut p, "status", query.get("status"), STATUSES),

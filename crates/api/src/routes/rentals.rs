@@ -330,15 +330,7 @@ pub async fn list_rentals(
     let params = ListParams::parse(&query, 50, 100, &sorts)?;
     let zone = time_zone(&caller.business_unit.timezone);
     let mut p = Problems::new();
-    let mut date = |name: &str| {
-        query.get(name).and_then(|text| {
-            let d = parse_date_in(&text, &zone);
-            if d.is_none() {
-                p.add(name, "invalid_type", "must be a date");
-            }
-            d.map(|d| d.to_string())
-        })
-    };
+    let mut date = |name: &str| query.date(&mut p, name, &zone);
     let (start_from, start_to, end_from, end_to) = (
         date("startDateFrom"),
         date("startDateTo"),
