@@ -412,6 +412,46 @@ pub struct Asset {
     pub unavailable_reason: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The rentals the asset has served, newest first; only when fetched by serial number.
+    #[serde(default)]
+    pub rental_history: Vec<AssetRental>,
+    /// Lifetime cost recovery; only when fetched by serial number.
+    #[serde(default)]
+    pub cost_recovery: Option<AssetRecovery>,
+}
+
+/// One rental an asset has served.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetRental {
+    pub rental_id: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub status: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub monthly_amount: f64,
+    pub assigned_at: String,
+    #[serde(default)]
+    pub released_at: Option<String>,
+    /// `replaced_<reason>` or the status the rental ended in.
+    #[serde(default)]
+    pub release_reason: Option<String>,
+    pub collected: f64,
+}
+
+/// What an asset has earned across its rentals against what it cost.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetRecovery {
+    pub acquisition_cost: f64,
+    pub lifetime_collected: f64,
+    #[serde(default)]
+    pub cost_recovery_percent: Option<f64>,
+    pub current_profit: f64,
+    pub has_reached_breakeven: bool,
+    pub recovery_status: String,
+    pub rental_count: usize,
 }
 
 /// The answer to registering or updating an asset.
@@ -484,6 +524,8 @@ pub struct Rental {
     /// Months of payments needed to recover the acquisition cost.
     pub breakeven_months: i64,
     pub has_reached_breakeven: bool,
+    /// `profitable`, `recovering`, `at_risk` or `no_data`.
+    pub recovery_status: String,
     #[serde(default)]
     pub billing_group_id: Option<String>,
     /// Present once cancelled: `reason`, `notes`, `cancelledAt`, `processedBy`.

@@ -8,6 +8,7 @@ pub mod business_unit;
 pub mod buyout;
 pub mod catalog;
 pub mod contact;
+pub mod cost_recovery;
 pub mod early_return;
 pub mod ids;
 pub mod money;

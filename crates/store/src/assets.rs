@@ -191,6 +191,71 @@ pub(crate) async fn record(
     Ok(())
 }
 
+crate::row! {
+    /// One rental an asset has been on, with what was collected while it was.
+    #[derive(Debug, Clone)]
+    pub struct AssetRental {
+        pub rental_id: String,
+        pub customer_id: String,
+        pub customer_name: String,
+        pub rental_status: String,
+        pub start_date: String,
+        pub end_date: String,
+        pub monthly_amount: i64,
+        pub assigned_at: i64,
+        /// When the asset left the rental: a replacement's time, or the rental's end.
+        pub released_at: Option<i64>,
+        pub release_reason: Option<String>,
+        pub collected: i64,
+    }
+}
+
+/// Records that `serial` now serves `rental_id`.
+pub(crate) async fn bind_in(
+    tx: &mut Tx,
+    tenant_id: &str,
+    serial: &str,
+    rental_id: &str,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO asset_rentals (tenant_id, serial_number, rental_id, assigned_at, collected) VALUES ($1, $2, $3, $4, 0)",
+        args![tenant_id, serial, rental_id, now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records that a replacement took `serial` off `rental_id`, which goes on with another asset.
+pub(crate) async fn release_in(
+    tx: &mut Tx,
+    tenant_id: &str,
+    serial: &str,
+    rental_id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE asset_rentals SET released_at = $4, release_reason = $5 WHERE tenant_id = $1 AND serial_number = $2 AND rental_id = $3",
+        args![tenant_id, serial, rental_id, now, reason],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Every rental `serial` has been on, newest first.
+pub async fn rental_history(db: &Db, tenant_id: &str, serial: &str) -> Result<Vec<AssetRental>> {
+    db.fetch_all(
+        "SELECT h.rental_id, r.customer_id, r.customer_name, r.status AS rental_status, r.start_date, r.end_date, r.monthly_amount, \
+         h.assigned_at, COALESCE(h.released_at, r.ended_at) AS released_at, \
+         COALESCE(h.release_reason, CASE WHEN r.status = 'active' THEN NULL ELSE r.status END) AS release_reason, h.collected \
+         FROM asset_rentals h JOIN rentals r ON r.tenant_id = h.tenant_id AND r.rental_id = h.rental_id \
+         WHERE h.tenant_id = $1 AND h.serial_number = $2 ORDER BY h.assigned_at DESC, h.rental_id DESC",
+        args![tenant_id, serial],
+    )
+    .await
+}
+
 /// Applies `changes`; a status change must be one the API may make.
 pub async fn update(
     db: &Db,

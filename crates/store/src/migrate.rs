@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_rentals_payments.sql"),
         postgres: include_str!("../migrations/postgres/0004_rentals_payments.sql"),
     },
+    Migration {
+        version: 5,
+        name: "asset_rentals",
+        sqlite: include_str!("../migrations/sqlite/0005_asset_rentals.sql"),
+        postgres: include_str!("../migrations/postgres/0005_asset_rentals.sql"),
+    },
 ];
 
 crate::row! {

@@ -211,6 +211,13 @@ pub async fn change(
                     args![tenant_id, rental_id, current.total, now],
                 )
                 .await?;
+                // The money counts towards the asset the rental is on (or ended on).
+                tx.execute(
+                    "UPDATE asset_rentals SET collected = collected + $3 WHERE tenant_id = $1 AND rental_id = $2 \
+                     AND serial_number = (SELECT asset_serial_number FROM rentals WHERE tenant_id = $1 AND rental_id = $2)",
+                    args![tenant_id, rental_id, current.total],
+                )
+                .await?;
             }
         }
         Change::Failed {

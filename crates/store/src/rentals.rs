@@ -260,6 +260,7 @@ pub(crate) async fn create_in(
         args![tenant_id, &asset.serial_number, &rental_id],
     )
     .await?;
+    assets::bind_in(tx, tenant_id, &asset.serial_number, &rental_id, now).await?;
 
     // The order line records its rental; the order moves to partial or fulfilled.
     items[line].rental_ids.push(rental_id.clone());
@@ -1040,6 +1041,16 @@ pub async fn replace(
         args![tenant_id, &rental.asset_serial_number, &rep.reason, now],
     )
     .await?;
+    assets::release_in(
+        &mut tx,
+        tenant_id,
+        &rental.asset_serial_number,
+        rental_id,
+        &format!("replaced_{}", rep.reason),
+        now,
+    )
+    .await?;
+    assets::bind_in(&mut tx, tenant_id, &rep.new_serial_number, rental_id, now).await?;
     let mut history: Vec<serde_json::Value> =
         serde_json::from_str(&rental.replacement_history).unwrap_or_default();
     let mut entry = serde_json::json!({

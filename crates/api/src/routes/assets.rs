@@ -4,9 +4,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use flexportal_domain::assets::{SETTABLE, STATUSES, is_imei, is_phone_category};
+use flexportal_domain::cost_recovery::{past_halfway, recovery};
 use flexportal_domain::money::major_json;
 use flexportal_domain::permissions::Required;
-use flexportal_domain::time::format_instant;
+use flexportal_domain::time::{format_instant, today_in};
 use flexportal_store::assets::{self as store, Asset, AssetChanges, AssetFilters, NewAsset};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -260,18 +261,114 @@ fn not_found(e: flexportal_store::StoreError) -> ApiError {
 }
 
 /// Read one asset by serial number (URL-encode serials containing `/` or spaces).
+/// One asset with every rental it has been on and what it has earned across them.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetDetail {
+    #[serde(flatten)]
+    pub asset: AssetBody,
+    /// The rentals the asset has served, newest first, including one it left through a
+    /// replacement (`releaseReason: replaced_<reason>`).
+    pub rental_history: Vec<AssetRentalBody>,
+    pub cost_recovery: AssetRecoveryBody,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetRentalBody {
+    pub rental_id: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    /// The rental's status now.
+    pub status: String,
+    pub start_date: String,
+    pub end_date: String,
+    #[schema(value_type = f64)]
+    pub monthly_amount: serde_json::Value,
+    pub assigned_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<String>,
+    /// `replaced_<reason>` or the status the rental ended in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_reason: Option<String>,
+    /// Paid while the asset was on this rental.
+    #[schema(value_type = f64)]
+    pub collected: serde_json::Value,
+}
+
+/// Lifetime cost recovery: everything collected on the asset across its rentals against what it
+/// cost.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetRecoveryBody {
+    #[schema(value_type = f64)]
+    pub acquisition_cost: serde_json::Value,
+    #[schema(value_type = f64)]
+    pub lifetime_collected: serde_json::Value,
+    /// Absent without an acquisition cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_recovery_percent: Option<f64>,
+    #[schema(value_type = f64)]
+    pub current_profit: serde_json::Value,
+    pub has_reached_breakeven: bool,
+    /// As on rentals; an asset on no rental counts as past its halfway mark (it earns nothing).
+    #[schema(value_type = String)]
+    pub recovery_status: &'static str,
+    pub rental_count: usize,
+}
+
+/// Get one asset by its exact serial number (URL-encoded), with its rental history and lifetime
+/// cost recovery.
 #[utoipa::path(get, path = "/v1/assets/{serialNumber}", tag = "Assets", params(("serialNumber" = String, Path)),
-    responses((status = 200, description = "The asset", body = AssetBody), (status = 404, description = "NOT_FOUND", body = ErrorBody)))]
+    responses((status = 200, description = "The asset", body = AssetDetail), (status = 404, description = "NOT_FOUND", body = ErrorBody)))]
 pub async fn get_asset(
     State(state): State<AppState>,
     caller: Caller,
     Path(serial): Path<String>,
-) -> ApiResult<Json<AssetBody>> {
+) -> ApiResult<Json<AssetDetail>> {
     caller.require(READ)?;
     let asset = store::get(&state.db, caller.tenant_id(), &serial)
         .await?
         .ok_or_else(|| ApiError::not_found("Asset"))?;
-    Ok(Json(asset_body(&asset, caller.exponent())))
+    let history = store::rental_history(&state.db, caller.tenant_id(), &serial).await?;
+    let exponent = caller.exponent();
+    let money = |minor: i64| major_json(minor, exponent);
+    let collected: i64 = history.iter().map(|h| h.collected).sum();
+    let today = today_in(&jiff::tz::TimeZone::UTC);
+    let halfway = history
+        .iter()
+        .find(|h| h.rental_status == "active" && h.released_at.is_none())
+        .and_then(|h| Some((h.start_date.parse().ok()?, h.end_date.parse().ok()?)))
+        .is_none_or(|(start, end)| past_halfway(start, end, today));
+    let lifetime = recovery(asset.acquisition_cost, collected, halfway);
+    Ok(Json(AssetDetail {
+        cost_recovery: AssetRecoveryBody {
+            acquisition_cost: money(asset.acquisition_cost),
+            lifetime_collected: money(collected),
+            cost_recovery_percent: lifetime.percent_bp.map(|bp| bp as f64 / 100.0),
+            current_profit: money(lifetime.profit),
+            has_reached_breakeven: lifetime.has_reached_breakeven,
+            recovery_status: lifetime.status.as_str(),
+            rental_count: history.len(),
+        },
+        rental_history: history
+            .into_iter()
+            .map(|h| AssetRentalBody {
+                monthly_amount: money(h.monthly_amount),
+                collected: money(h.collected),
+                assigned_at: format_instant(h.assigned_at),
+                released_at: h.released_at.map(format_instant),
+                rental_id: h.rental_id,
+                customer_id: h.customer_id,
+                customer_name: h.customer_name,
+                status: h.rental_status,
+                start_date: h.start_date,
+                end_date: h.end_date,
+                release_reason: h.release_reason,
+            })
+            .collect(),
+        asset: asset_body(&asset, exponent),
+    }))
 }
 
 /// Update an asset: location, condition, notes, acquisition cost, or status among `available`

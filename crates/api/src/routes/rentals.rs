@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
+use flexportal_domain::cost_recovery::{Recovery, breakeven_months, past_halfway, recovery};
 use flexportal_domain::money::major_json;
 use flexportal_domain::permissions::Required;
 use flexportal_domain::time::{format_instant, parse_date_in, time_zone, today_in};
@@ -80,6 +81,10 @@ pub struct RentalBody {
     /// Months of payments needed to recover the acquisition cost.
     pub breakeven_months: i64,
     pub has_reached_breakeven: bool,
+    /// `profitable` (over 100 %), `recovering` (over 50 %, or less with most of the contract to
+    /// run), `at_risk` (at most 50 % past the contract's halfway day) or `no_data` (no cost).
+    #[schema(value_type = String)]
+    pub recovery_status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_group_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,13 +106,23 @@ pub struct RentalBody {
     pub created_by: String,
 }
 
+/// The rental's own cost recovery, judged on today's date in UTC: a day either way only moves
+/// the halfway mark, never the money.
+fn rental_recovery(r: &Rental) -> Recovery {
+    let today = today_in(&jiff::tz::TimeZone::UTC);
+    let halfway = match (
+        r.start_date.parse::<jiff::civil::Date>(),
+        r.end_date.parse(),
+    ) {
+        (Ok(start), Ok(end)) => r.status != "active" || past_halfway(start, end, today),
+        _ => true,
+    };
+    recovery(r.acquisition_cost, r.total_collected, halfway)
+}
+
 pub fn rental_body(r: &Rental, exponent: u32) -> RentalBody {
     let money = |minor: i64| major_json(minor, exponent);
-    let recovery = if r.acquisition_cost > 0 {
-        r.total_collected as f64 * 100.0 / r.acquisition_cost as f64
-    } else {
-        100.0
-    };
+    let recovery = rental_recovery(r);
     RentalBody {
         rental_id: r.rental_id.clone(),
         tenant_id: r.tenant_id.clone(),
@@ -140,14 +155,11 @@ pub fn rental_body(r: &Rental, exponent: u32) -> RentalBody {
         list_price: r.list_price.map(money),
         acquisition_cost: money(r.acquisition_cost),
         total_collected: money(r.total_collected),
-        cost_recovery_percent: (recovery * 100.0).round() / 100.0,
-        current_profit: money(r.total_collected - r.acquisition_cost),
-        breakeven_months: if r.monthly_amount > 0 {
-            (r.acquisition_cost + r.monthly_amount - 1) / r.monthly_amount
-        } else {
-            0
-        },
-        has_reached_breakeven: r.total_collected >= r.acquisition_cost,
+        cost_recovery_percent: recovery.percent_bp.unwrap_or(0) as f64 / 100.0,
+        current_profit: money(recovery.profit),
+        breakeven_months: breakeven_months(r.acquisition_cost, r.monthly_amount).unwrap_or(0),
+        has_reached_breakeven: recovery.has_reached_breakeven,
+        recovery_status: recovery.status.as_str(),
         billing_group_id: r.billing_group_id.clone(),
         cancellation_details: r
             .cancellation_details

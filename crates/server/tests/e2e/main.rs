@@ -9,6 +9,7 @@ mod cli;
 mod contract_end;
 mod customers;
 mod idempotency;
+mod lifecycle;
 mod orders;
 mod pipeline;
 mod rentals;
