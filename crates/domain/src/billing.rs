@@ -6,7 +6,29 @@
 
 use jiff::civil::Date;
 
+use crate::orders::totals;
 use crate::settings::BillingStart;
+
+/// One charge to a customer in minor units: `net + tax == total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Charge {
+    pub net: i64,
+    pub tax: i64,
+    pub total: i64,
+}
+
+/// What charging `amount` means under a VAT rate in basis points. Inclusive: the amount is what
+/// the customer pays and the tax is extracted from it; exclusive: the tax is added on top. Every
+/// payment (monthly, buyout, fee) goes through here, and orders through the same
+/// [`totals`], so they round alike: half up, once, to the minor unit.
+pub fn charge(amount: i64, vat_rate_bp: i64, inclusive: bool) -> Charge {
+    let t = totals(&[(amount, 1)], vat_rate_bp, inclusive);
+    Charge {
+        net: t.total - t.tax,
+        tax: t.tax,
+        total: t.total,
+    }
+}
 
 /// `start` plus `months` calendar months, the day clamped to the end of the target month.
 pub fn add_months(start: Date, months: i64) -> Date {
@@ -75,7 +97,72 @@ mod tests {
         assert_eq!(billing_period(date(2025, 2, 1)), "2025-02");
     }
 
+    #[test]
+    fn vat_both_ways() {
+        assert_eq!(
+            charge(9_900, 1_900, false),
+            Charge {
+                net: 9_900,
+                tax: 1_881,
+                total: 11_781
+            }
+        );
+        // 99.00 including 19 %: 83.19 net, 15.81 tax.
+        assert_eq!(
+            charge(9_900, 1_900, true),
+            Charge {
+                net: 8_319,
+                tax: 1_581,
+                total: 9_900
+            }
+        );
+        assert_eq!(
+            charge(0, 1_900, true),
+            Charge {
+                net: 0,
+                tax: 0,
+                total: 0
+            }
+        );
+    }
+
     proptest! {
+        #[test]
+        fn charges_add_up_and_round_half_up_once(
+            amount in 0i64..100_000_000, bp in 0i64..=10_000, inclusive: bool
+        ) {
+            let c = charge(amount, bp, inclusive);
+            prop_assert_eq!(c.net + c.tax, c.total);
+            prop_assert!(c.tax >= 0 && c.net >= 0);
+            let exact_tax = if inclusive {
+                prop_assert_eq!(c.total, amount);
+                amount as f64 * bp as f64 / (10_000 + bp) as f64
+            } else {
+                prop_assert_eq!(c.net, amount);
+                amount as f64 * bp as f64 / 10_000.0
+            };
+            prop_assert!((c.tax as f64 - exact_tax).abs() <= 0.5 + 1e-6, "{} vs {}", c.tax, exact_tax);
+            // Charging the net amount exclusively gives back (within a cent) the inclusive total.
+            if inclusive {
+                let back = charge(c.net, bp, false);
+                prop_assert!((back.total - amount).abs() <= 1);
+            }
+        }
+
+        #[test]
+        fn a_schedule_costs_months_times_the_monthly_charge(
+            monthly in 0i64..10_000_000, months in 1i64..=120, bp in 0i64..=10_000, inclusive: bool, mode in 0u8..3
+        ) {
+            let billing = [BillingStart::Immediate, BillingStart::SameDayNextMonth, BillingStart::FirstOfNextMonth][mode as usize];
+            let each = charge(monthly, bp, inclusive);
+            let dues = due_dates(date(2024, 1, 31), months, billing);
+            let sum: i64 = dues.iter().map(|_| each.total).sum();
+            prop_assert_eq!(sum, months * each.total);
+            // Per-payment rounding drifts from rounding the whole contract by under a cent a month.
+            let whole = charge(monthly * months, bp, inclusive);
+            prop_assert!((sum - whole.total).abs() <= months);
+        }
+
         #[test]
         fn one_payment_per_month_each_in_its_own_period(
             year in 2000i16..2100, month in 1i8..=12, day in 1i8..=31, months in 1i64..=120, mode in 0u8..3

@@ -2,12 +2,12 @@
 //! Creating or ending a rental moves the asset, the order, the customer's figures and the
 //! payments together, in one transaction.
 
-use flexportal_domain::billing::{billing_period, due_dates, end_date};
+use flexportal_domain::billing::{self, Charge, billing_period, due_dates, end_date};
 use flexportal_domain::buyout::{BuyoutFigures, buyout_figures};
 use flexportal_domain::catalog;
 use flexportal_domain::early_return::{EarlyReturnFee, early_return_fee};
 use flexportal_domain::ids::IdKind;
-use flexportal_domain::orders::{fulfilment_status, totals};
+use flexportal_domain::orders::fulfilment_status;
 use flexportal_domain::time::now_micros;
 use jiff::civil::Date;
 
@@ -789,25 +789,9 @@ pub async fn buyout(
     Ok((ended, payment))
 }
 
-/// A payment's amounts for `amount` (minor units) under the business unit's VAT: exclusive adds
-/// the tax on top, inclusive extracts it.
-struct Charge {
-    net: i64,
-    tax: i64,
-    total: i64,
-}
-
+/// A payment's amounts for `amount` (minor units) under the business unit's VAT.
 fn charge(unit: &BusinessUnit, amount: i64) -> Charge {
-    let t = totals(
-        &[(amount, 1)],
-        unit.vat_rate_bp,
-        unit.vat_mode == "inclusive",
-    );
-    Charge {
-        net: t.total - t.tax,
-        tax: t.tax,
-        total: t.total,
-    }
+    billing::charge(amount, unit.vat_rate_bp, unit.vat_mode == "inclusive")
 }
 
 /// The customer's figures when one of its rentals ends: one device and its monthly amount less.
