@@ -10,6 +10,10 @@ pub type Refusal = (&'static str, String);
 pub fn check_transition(from: &str, to: &str) -> Result<(), Refusal> {
     match (from, to) {
         ("paid", _) => Err(("ALREADY_PAID", "The payment is already paid".into())),
+        ("cancelled", "cancelled") => Err((
+            "ALREADY_CANCELLED",
+            "The payment is already cancelled".into(),
+        )),
         ("cancelled", _) => Err(("PAYMENT_CANCELLED", "The payment is cancelled".into())),
         ("pending", "processing" | "paid" | "failed" | "cancelled")
         | ("processing", "paid" | "failed")
@@ -48,6 +52,14 @@ mod tests {
         assert_eq!(
             check_transition("paid", "cancelled").unwrap_err().0,
             "ALREADY_PAID"
+        );
+        assert_eq!(
+            check_transition("cancelled", "paid").unwrap_err().0,
+            "PAYMENT_CANCELLED"
+        );
+        assert_eq!(
+            check_transition("cancelled", "cancelled").unwrap_err().0,
+            "ALREADY_CANCELLED"
         );
         assert_eq!(
             check_transition("cancelled", "paid").unwrap_err().0,

@@ -379,10 +379,12 @@ pub async fn cancel(
         .await?
         .ok_or(StoreError::NotFound)?;
     if touched == 0 {
-        return Err(refused(
-            "SUBSCRIPTION_NOT_ACTIVE",
-            format!("The rental is {}", rental.status),
-        ));
+        let code = if rental.status == "cancelled" {
+            "ALREADY_CANCELLED"
+        } else {
+            "ALREADY_ENDED"
+        };
+        return Err(refused(code, format!("The rental is {}", rental.status)));
     }
     let tomorrow = today.tomorrow().unwrap_or(today).to_string();
     payments::cancel_future_in(

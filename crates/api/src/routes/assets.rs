@@ -119,11 +119,11 @@ pub struct AssetResponse {
 }
 
 /// Register an asset. A serial number already registered is 409 `ASSET_EXISTS`; an unknown SKU
-/// is 400 `VARIANT_NOT_FOUND`. Serials of phones (and of `identifierType: imei`) must be IMEIs.
+/// is 400 `VARIANT_NOT_FOUND`, a deactivated one `VARIANT_INACTIVE`. Serials of phones (and of `identifierType: imei`) must be IMEIs.
 #[utoipa::path(post, path = "/v1/assets", tag = "Assets", request_body = AssetInput,
     responses(
         (status = 201, description = "Registered", body = AssetResponse),
-        (status = 400, description = "VALIDATION_ERROR or VARIANT_NOT_FOUND", body = ErrorBody),
+        (status = 400, description = "VALIDATION_ERROR, VARIANT_NOT_FOUND or VARIANT_INACTIVE", body = ErrorBody),
         (status = 409, description = "ASSET_EXISTS", body = ErrorBody),
     ))]
 pub async fn create_asset(
@@ -161,6 +161,13 @@ pub async fn create_asset(
                 format!("No variant has the SKU {sku}"),
             )
         })?;
+    if variant.status != "active" {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "VARIANT_INACTIVE",
+            format!("The variant {sku} is {}", variant.status),
+        ));
+    }
     let imei = identifier_type.as_deref() == Some("imei") || is_phone_category(&category);
     if imei && !is_imei(&serial) {
         return Err(ApiError::field(

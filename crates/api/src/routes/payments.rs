@@ -312,7 +312,7 @@ pub struct CancelPaymentInput {
 #[utoipa::path(post, path = "/v1/payments/{paymentId}/cancel", tag = "Payments", request_body = CancelPaymentInput, params(("paymentId" = String, Path)),
     responses(
         (status = 200, description = "Cancelled", body = PaymentResponse),
-        (status = 400, description = "VALIDATION_ERROR, ALREADY_PAID, PAYMENT_CANCELLED or PAYMENT_PROCESSING", body = ErrorBody),
+        (status = 400, description = "VALIDATION_ERROR, ALREADY_PAID, ALREADY_CANCELLED or PAYMENT_PROCESSING", body = ErrorBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]
 pub async fn cancel_payment(

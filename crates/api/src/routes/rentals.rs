@@ -429,7 +429,7 @@ pub struct RentalCancelled {
     params(("subscriptionId" = String, Path)),
     responses(
         (status = 200, description = "Cancelled", body = RentalCancelled),
-        (status = 400, description = "VALIDATION_ERROR or SUBSCRIPTION_NOT_ACTIVE", body = ErrorBody),
+        (status = 400, description = "VALIDATION_ERROR, ALREADY_CANCELLED or ALREADY_ENDED", body = ErrorBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]
 pub async fn cancel_rental(

@@ -12,6 +12,7 @@ mod idempotency;
 mod lifecycle;
 mod orders;
 mod pipeline;
+mod refusals;
 mod rentals;
 mod tenancy;
 

@@ -369,7 +369,7 @@ async fn rental_lifecycle(s: &Server) {
     .await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (400, Some("SUBSCRIPTION_NOT_ACTIVE"))
+        (400, Some("ALREADY_CANCELLED"))
     );
     let (status, _) = send(
         &client,
@@ -906,9 +906,14 @@ async fn early_returns_replacements_and_notes(s: &Server) {
             RawRequest::post(format!("/v1/subscriptions/{}/{path}", rentals[0]), body),
         )
         .await;
+        let expected = if path == "cancel" {
+            "ALREADY_ENDED"
+        } else {
+            "SUBSCRIPTION_NOT_ACTIVE"
+        };
         assert_eq!(
             (status, answer["error"]["code"].as_str()),
-            (400, Some("SUBSCRIPTION_NOT_ACTIVE")),
+            (400, Some(expected)),
             "{path}"
         );
     }
