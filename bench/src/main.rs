@@ -16,9 +16,23 @@ use flexportal_client::{Client, ProductQuery};
 use flexportal_store::list::SortColumn;
 use flexportal_store::products::{self, ProductFilters};
 
+mod sweep;
+
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("sweep") {
+        let url = args.get(1).cloned().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}/flexportal-bench-{}/bench.db",
+                std::env::temp_dir().display(),
+                flexportal_domain::ids::IdKind::Event.generate()
+            )
+        });
+        let number =
+            |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+        return sweep::run(&url, number(2, 5_000), number(3, 50_000)).await;
+    }
     let default_url = format!(
         "sqlite://{}/flexportal-bench-{}/bench.db",
         std::env::temp_dir().display(),

@@ -553,6 +553,9 @@ pub struct Extension {
     pub reason: String,
     pub notes: Option<String>,
     pub by: String,
+    /// Extend only if the rental still ends on this date: an automatic renewal is a
+    /// compare-and-set on the end it saw, so two sweeps at once renew a rental once.
+    pub if_end_date: Option<String>,
 }
 
 /// Extends an active rental: the end date and contract length move, the added months get
@@ -570,6 +573,16 @@ pub async fn extend(
     let now = now_micros();
     let mut tx = db.begin().await?;
     let rental = lock_active(&mut tx, tenant_id, rental_id, now).await?;
+    if ext
+        .if_end_date
+        .as_ref()
+        .is_some_and(|seen| *seen != rental.end_date)
+    {
+        return Err(refused(
+            "ALREADY_RENEWED",
+            "The rental was renewed meanwhile",
+        ));
+    }
     let new_length = rental.contract_length + ext.months;
     if new_length > 120 {
         return Err(StoreError::Refused {
@@ -1193,11 +1206,12 @@ pub async fn end_contract(
             reason: "contract end: automatic renewal".into(),
             notes: None,
             by: "system".into(),
+            if_end_date: Some(rental.end_date.clone()),
         };
         return match extend(db, unit, rental_id, extension, today, wire).await {
             Ok(_) => Ok(ContractEnd::Renewed),
             Err(StoreError::Refused {
-                code: "SUBSCRIPTION_NOT_ACTIVE",
+                code: "SUBSCRIPTION_NOT_ACTIVE" | "ALREADY_RENEWED",
                 ..
             }) => Ok(ContractEnd::Skipped),
             Err(e) => Err(e),

@@ -52,6 +52,16 @@ async fn catalog(client: &flexportal_client::Client) {
 
 /// `count` rentals of one month that ended long ago, made through the store as the API makes them.
 async fn past_rentals(s: &Server, tenant: &Tenant, count: usize) -> Vec<String> {
+    rentals_from(s, tenant, count, jiff::civil::date(2020, 1, 1)).await
+}
+
+/// `count` one-month rentals starting on `start`.
+async fn rentals_from(
+    s: &Server,
+    tenant: &Tenant,
+    count: usize,
+    start: jiff::civil::Date,
+) -> Vec<String> {
     let unit = flexportal_store::tenancy::business_unit(&s.db, &tenant.tenant_id)
         .await
         .unwrap()
@@ -119,17 +129,16 @@ async fn past_rentals(s: &Server, tenant: &Tenant, count: usize) -> Vec<String> 
             order_id: orders[i / 100].order_id.clone(),
             serial_number: serial,
             customer_id: None,
-            start_date: Some(jiff::civil::date(2020, 1, 1)),
+            start_date: Some(start),
             contract_length: None,
             notes: None,
             created_by: "key_test".into(),
             monthly_override: None,
             upgrade_from_rental_id: None,
         };
-        let (made, _) =
-            rental_store::create(&s.db, &unit, rental, jiff::civil::date(2020, 1, 1), &shapes)
-                .await
-                .unwrap();
+        let (made, _) = rental_store::create(&s.db, &unit, rental, start, &shapes)
+            .await
+            .unwrap();
         ids.push(made.rental_id);
     }
     let _ = client;
@@ -194,11 +203,19 @@ async fn each_policy_and_concurrent_sweeps(s: &Server) {
         .update_business_unit(&json!({ "settings": { "contractEndPolicy": "auto_renew_monthly" } }))
         .await
         .unwrap();
-    let due = past_rentals(s, &renew, 1).await;
-    let report = sweep_contract_ends(&s.db, "eu", shapes.as_ref())
-        .await
+    // Ended a few days ago: one renewal carries it past today, so each sweep has one answer.
+    let today = flexportal_domain::time::today_in(&jiff::tz::TimeZone::UTC);
+    let start = flexportal_domain::billing::add_months(today, -1)
+        .checked_sub(jiff::Span::new().days(3))
         .unwrap();
-    assert!(report.renewed >= 1, "{report:?}");
+    let due = rentals_from(s, &renew, 1, start).await;
+    // Two sweeps at once renew it once: the renewal is a compare-and-set on the end date.
+    let (a, b) = tokio::join!(
+        sweep_contract_ends(&s.db, "eu", shapes.as_ref()),
+        sweep_contract_ends(&s.db, "eu", shapes.as_ref())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.renewed + b.renewed, 1, "{a:?} {b:?}");
     let rental = client
         .send(RawRequest::get(format!("/v1/subscriptions/{}", due[0])))
         .await
@@ -209,7 +226,10 @@ async fn each_policy_and_concurrent_sweeps(s: &Server) {
         (rental["status"].as_str(), rental["contractLength"].as_i64()),
         (Some("active"), Some(2))
     );
-    assert_eq!(rental["endDate"], "2020-02-29");
+    assert_eq!(
+        rental["endDate"],
+        flexportal_domain::billing::end_date(start, 2).to_string()
+    );
     let payments = client
         .send(RawRequest::get(format!("/v1/payments?rentalId={}", due[0])))
         .await

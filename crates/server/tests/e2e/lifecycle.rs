@@ -2,13 +2,11 @@
 //! extend → replace → upgrade → buyout, asserting after every step what the rental, the assets,
 //! the payments, the orders, the customer and the event log say.
 
-use std::collections::BTreeMap;
-
 use flexportal_client::{AssetChanges, Client, RawRequest};
 use serde_json::{Value, json};
 
 use crate::on_both;
-use crate::support::{Server, simple_product};
+use crate::support::{Server, counts, events_of, simple_product};
 
 async fn get(client: &Client, path: impl Into<String>) -> Value {
     let path = path.into();
@@ -51,26 +49,6 @@ fn total_of<'a>(payments: impl IntoIterator<Item = &'a Value>) -> f64 {
 
 fn with_status<'a>(payments: &'a [Value], status: &str) -> Vec<&'a Value> {
     payments.iter().filter(|p| p["status"] == status).collect()
-}
-
-/// How many events of each type the log holds about one resource.
-async fn events_of(client: &Client, resource_id: &str) -> BTreeMap<String, usize> {
-    let page = get(
-        client,
-        format!("/v1/events?resourceId={resource_id}&limit=100"),
-    )
-    .await;
-    let mut counts = BTreeMap::new();
-    for event in page["events"].as_array().unwrap() {
-        *counts
-            .entry(event["type"].as_str().unwrap().to_string())
-            .or_default() += 1;
-    }
-    counts
-}
-
-fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
-    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
 async fn pay(client: &Client, payment: &Value) {

@@ -211,6 +211,16 @@ async fn documented_refusals(s: &Server) {
         "INVALID_CONTRACT_LENGTH",
     )
     .await;
+    expect(
+        &client,
+        RawRequest::post(
+            "/v1/subscriptions",
+            json!({ "orderId": order_id, "assetSerialNumber": "RF-1", "billingGroupId": "bg_nope" }),
+        ),
+        400,
+        "BILLING_GROUP_NOT_FOUND",
+    )
+    .await;
     // None of those touched the asset or the order.
     assert_eq!(
         ok(&client, RawRequest::get("/v1/assets/RF-1")).await["status"],

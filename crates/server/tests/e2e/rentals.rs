@@ -7,7 +7,7 @@ use flexportal_client::{
 use serde_json::{Value, json};
 
 use crate::on_both;
-use crate::support::{Server, simple_product};
+use crate::support::{Server, counts, events_of, simple_product};
 
 async fn send(client: &flexportal_client::Client, request: RawRequest) -> (u16, Value) {
     let response = client.send(request).await.unwrap();
@@ -924,6 +924,47 @@ async fn early_returns_replacements_and_notes(s: &Server) {
     assert_eq!(
         (customer.active_rentals, customer.total_devices_rented),
         (1, 1)
+    );
+    assert_eq!(customer.total_monthly_revenue, 99.0);
+
+    // Ending early cancels what was still to come; today's payment and the fee stay to collect.
+    for (rental, fee) in [(&rentals[0], Some(544.5)), (&rentals[1], None)] {
+        let (_, page) = send(
+            &client,
+            RawRequest::get(format!("/v1/payments?rentalId={rental}&limit=100")),
+        )
+        .await;
+        let payments = page["payments"].as_array().unwrap();
+        let of = |category: &str, status: &str| {
+            payments
+                .iter()
+                .filter(|p| p["category"] == category && p["status"] == status)
+                .map(|p| p["total"].as_f64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of("rental", "cancelled").len(), 11);
+        assert_eq!(of("rental", "pending"), [99.0]);
+        assert_eq!(of("early_return_fee", "pending").first().copied(), fee);
+        assert_eq!(
+            events_of(&client, rental).await,
+            counts(&[("subscription.created", 1), ("subscription.ended", 1)])
+        );
+    }
+    assert_eq!(
+        events_of(&client, "ER-1").await,
+        counts(&[
+            ("asset.created", 1),
+            ("asset.assigned", 1),
+            ("asset.returned", 1)
+        ])
+    );
+    assert_eq!(
+        events_of(&client, "ER-3").await,
+        counts(&[
+            ("asset.created", 1),
+            ("asset.assigned", 1),
+            ("asset.updated", 1)
+        ])
     );
 }
 

@@ -339,3 +339,28 @@ pub fn simple_product(sku: &str, name: &str) -> flexportal_client::NewProduct {
         ..Default::default()
     }
 }
+
+/// How many events of each type the log holds about one resource (its first 100).
+pub async fn events_of(
+    client: &flexportal_client::Client,
+    resource_id: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    let page = client
+        .list_events(&flexportal_client::EventQuery {
+            resource_id: Some(resource_id.into()),
+            limit: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for event in page.items {
+        *counts.entry(event.event_type).or_default() += 1;
+    }
+    counts
+}
+
+/// `[("type", n)]` as the map [`events_of`] returns.
+pub fn counts(pairs: &[(&str, usize)]) -> std::collections::BTreeMap<String, usize> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
