@@ -63,7 +63,7 @@ async fn main() -> Result<(), String> {
         state,
         listener,
         std::future::pending(),
-        None,
+        flexportal_server::Background::default(),
     ));
     let client = Client::new(&base, &made.admin_key.secret, &made.business_unit.tenant_id);
 

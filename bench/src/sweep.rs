@@ -15,6 +15,15 @@ use flexportal_store::tenancy::{self, BusinessUnit};
 
 /// Units per seeded order: keeps each order's line list short.
 const PER_ORDER: usize = 100;
+const TABLES: &[&str] = &[
+    "rentals",
+    "assets",
+    "asset_rentals",
+    "payments",
+    "events",
+    "orders",
+    "customers",
+];
 /// Seeding runs this many orders at once (PostgreSQL takes them in parallel; SQLite queues them).
 const SEEDERS: usize = 8;
 
@@ -40,7 +49,7 @@ pub async fn run(url: &str, small: usize, large: usize) -> Result<(), String> {
         state,
         listener,
         std::future::pending(),
-        None,
+        flexportal_server::Background::default(),
     ));
     let client = flexportal_client::Client::new(&base, &made.admin_key.secret, &tenant_id);
     let product = client
@@ -98,9 +107,14 @@ async fn seed(db: &Db, unit: &BusinessUnit, round: usize, count: usize) -> Resul
     for share in pending.by_ref() {
         let (db, unit, share) = (db.clone(), unit.clone(), share.to_vec());
         tasks.push(tokio::spawn(async move {
-            for chunk in share {
+            for (done, chunk) in share.into_iter().enumerate() {
                 let units = (count - chunk * PER_ORDER).min(PER_ORDER);
                 seed_order(&db, &unit, round, chunk, units).await?;
+                // Planner statistics as autovacuum would keep them (it may be off on a test
+                // machine): plans made for a near-empty table are wrong for a full one.
+                if done % 10 == 9 {
+                    db.analyze(TABLES).await.map_err(|e| e.to_string())?;
+                }
             }
             Ok::<(), String>(())
         }));
@@ -108,7 +122,7 @@ async fn seed(db: &Db, unit: &BusinessUnit, round: usize, count: usize) -> Resul
     for task in tasks {
         task.await.map_err(|e| e.to_string())??;
     }
-    Ok(())
+    db.analyze(TABLES).await.map_err(|e| e.to_string())
 }
 
 async fn seed_order(

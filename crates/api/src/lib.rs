@@ -41,6 +41,38 @@ pub struct AppState {
     pub limiter: Arc<dyn RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub key_usage: Arc<KeyUsage>,
+    pub webhooks: WebhookPolicy,
+    /// Shared with the webhook dispatcher, reported by `/metrics`.
+    pub webhook_counters: Arc<flexportal_domain::webhooks::DeliveryCounters>,
+}
+
+/// How webhook endpoints may be registered and how their secrets are kept.
+#[derive(Clone, Debug)]
+pub struct WebhookPolicy {
+    /// Seals signing secrets at rest; the dispatcher opens them with the same key.
+    pub sealing_key: flexportal_domain::sealing::SealingKey,
+    /// Allows `http://` targets (tests, local use).
+    pub allow_insecure: bool,
+    /// Allows targets in private, loopback and link-local networks.
+    pub allow_private: bool,
+    /// How long a rotated-out secret keeps signing.
+    pub rotation_overlap_secs: i64,
+    pub host_overrides: flexportal_domain::webhooks::HostOverrides,
+}
+
+impl WebhookPolicy {
+    /// A strict policy with a key that lives as long as the process: fine for tests, while a
+    /// server reads its key from its configuration.
+    pub fn ephemeral() -> WebhookPolicy {
+        let (key, _) = flexportal_domain::sealing::SealingKey::generate();
+        WebhookPolicy {
+            sealing_key: key,
+            allow_insecure: false,
+            allow_private: false,
+            rotation_overlap_secs: flexportal_domain::webhooks::ROTATION_OVERLAP_SECS,
+            host_overrides: Default::default(),
+        }
+    }
 }
 
 impl AppState {
@@ -52,6 +84,8 @@ impl AppState {
             limiter: Arc::new(InProcessLimiter::default()),
             metrics: Arc::new(Metrics::default()),
             key_usage: Arc::new(KeyUsage::default()),
+            webhooks: WebhookPolicy::ephemeral(),
+            webhook_counters: Arc::default(),
         }
     }
 }

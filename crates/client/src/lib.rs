@@ -24,6 +24,7 @@ mod error;
 mod inputs;
 mod models;
 mod raw;
+pub mod webhooks;
 
 use std::sync::Arc;
 

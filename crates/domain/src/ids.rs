@@ -24,6 +24,8 @@ pub enum IdKind {
     Event,
     WebhookEndpoint,
     Message,
+    /// One delivery attempt of a webhook message.
+    Attempt,
 }
 
 impl IdKind {
@@ -43,6 +45,7 @@ impl IdKind {
             IdKind::Event => "evt",
             IdKind::WebhookEndpoint => "whe",
             IdKind::Message => "msg",
+            IdKind::Attempt => "att",
         }
     }
 

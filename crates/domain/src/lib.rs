@@ -15,6 +15,8 @@ pub mod money;
 pub mod orders;
 pub mod payments;
 pub mod permissions;
+pub mod sealing;
 pub mod settings;
 pub mod tier;
 pub mod time;
+pub mod webhooks;

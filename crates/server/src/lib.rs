@@ -94,13 +94,22 @@ pub async fn bootstrap(db: &Db, spec: &OrganizationSpec) -> Result<Bootstrapped,
     .await
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
-/// With `sweep_every`, the contract-end sweep runs in the same process at that interval.
+/// Background work a serving process runs beside the API.
+#[derive(Default)]
+pub struct Background {
+    /// Run the contract-end sweep at this interval.
+    pub sweep_every: Option<std::time::Duration>,
+    /// Deliver webhooks.
+    pub webhooks: Option<flexportal_worker::webhooks::DispatcherConfig>,
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests,
+/// with the `background` work running in the same process.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    sweep_every: Option<std::time::Duration>,
+    background: Background,
 ) -> std::io::Result<()> {
     let (db, usage) = (state.db.clone(), state.key_usage.clone());
     let flusher = tokio::spawn({
@@ -113,14 +122,22 @@ pub async fn serve(
             }
         }
     });
-    let sweeper = sweep_every.map(|every| {
-        tokio::spawn(flexportal_worker::run(
+    let mut workers = Vec::new();
+    if let Some(every) = background.sweep_every {
+        workers.push(tokio::spawn(flexportal_worker::run(
             db.clone(),
             state.region.clone(),
             shapes(),
             every,
-        ))
-    });
+        )));
+    }
+    if let Some(config) = background.webhooks {
+        let dispatcher = flexportal_worker::webhooks::Dispatcher::new(db.clone(), config)
+            .map_err(std::io::Error::other)?;
+        workers.push(tokio::spawn(flexportal_worker::webhooks::run_dispatcher(
+            std::sync::Arc::new(dispatcher),
+        )));
+    }
     let app = flexportal_api::app(state);
     let served = axum::serve(
         listener,
@@ -129,8 +146,8 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     flusher.abort();
-    if let Some(sweeper) = sweeper {
-        sweeper.abort();
+    for worker in workers {
+        worker.abort();
     }
     usage.flush(&db).await;
     served

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use flexportal_api::AppState;
 use flexportal_domain::business_unit::{VAT_MODES, is_valid_prefix, vat_rate_bp};
 use flexportal_domain::permissions;
+use flexportal_domain::sealing::SealingKey;
 use flexportal_domain::time::format_instant;
 use flexportal_server::{OrganizationSpec, bootstrap, open_database, validate_spec};
 use flexportal_store::Db;
@@ -54,6 +55,30 @@ struct Cli {
         default_value = "pretty"
     )]
     log_format: String,
+    /// Key that seals webhook signing secrets at rest (64 hex digits or base64 of 32 bytes).
+    /// Every server sharing a database needs the same one; when absent it is read from, or
+    /// generated into, `<data-dir>/secret.key`.
+    #[arg(
+        long,
+        global = true,
+        env = "FLEXPORTAL_SECRET_KEY",
+        hide_env_values = true
+    )]
+    secret_key: Option<String>,
+    /// Where a generated secret key is kept.
+    #[arg(
+        long,
+        global = true,
+        env = "FLEXPORTAL_DATA_DIR",
+        default_value = "data"
+    )]
+    data_dir: std::path::PathBuf,
+    /// Accept `http://` webhook URLs (tests, local use).
+    #[arg(long, global = true, env = "FLEXPORTAL_ALLOW_INSECURE_WEBHOOKS")]
+    allow_insecure_webhooks: bool,
+    /// Deliver webhooks to private, loopback and link-local addresses.
+    #[arg(long, global = true, env = "FLEXPORTAL_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
+    allow_private_webhook_targets: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -64,7 +89,8 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Run background work (the contract-end sweep, every minute) without serving HTTP.
+    /// Run background work (the contract-end sweep every minute, webhook delivery) without
+    /// serving HTTP.
     Worker,
     /// Create a new organization with one business unit and an admin key.
     Bootstrap(BootstrapArgs),
@@ -197,9 +223,14 @@ async fn run(cli: Cli) -> Result<(), String> {
     let result = match cli.command.as_ref().unwrap_or(&Command::Serve) {
         Command::Serve => serve(&cli, db.clone()).await,
         Command::Worker => {
+            let key = sealing_key(&cli)?;
+            let config = dispatcher_config(&cli, key, Default::default());
+            let dispatcher = flexportal_worker::webhooks::Dispatcher::new(db.clone(), config)
+                .map_err(|e| format!("cannot start webhook delivery: {e}"))?;
             tracing::info!(region = %cli.region, "worker running; Ctrl-C stops it");
             tokio::select! {
                 _ = flexportal_worker::run(db.clone(), cli.region.clone(), flexportal_server::shapes(), std::time::Duration::from_secs(60)) => {}
+                _ = flexportal_worker::webhooks::run_dispatcher(std::sync::Arc::new(dispatcher)) => {}
                 _ = shutdown_signal() => {}
             }
             Ok(())
@@ -259,17 +290,75 @@ async fn serve(cli: &Cli, db: Db) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
     let mut state = AppState::new(db, cli.region.clone());
     state.fair_use_per_minute = cli.fair_use_per_minute;
+    state.webhooks.sealing_key = sealing_key(cli)?;
+    state.webhooks.allow_insecure = cli.allow_insecure_webhooks;
+    state.webhooks.allow_private = cli.allow_private_webhook_targets;
+    let webhooks = dispatcher_config(
+        cli,
+        state.webhooks.sealing_key.clone(),
+        state.webhook_counters.clone(),
+    );
     tracing::info!(listen = %cli.listen, region = %cli.region, "serving; docs at /docs");
     flexportal_server::serve(
         state,
         listener,
         shutdown_signal(),
-        Some(std::time::Duration::from_secs(60)),
+        flexportal_server::Background {
+            sweep_every: Some(std::time::Duration::from_secs(60)),
+            webhooks: Some(webhooks),
+        },
     )
     .await
     .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn dispatcher_config(
+    cli: &Cli,
+    key: SealingKey,
+    counters: std::sync::Arc<flexportal_domain::webhooks::DeliveryCounters>,
+) -> flexportal_worker::webhooks::DispatcherConfig {
+    let mut config = flexportal_worker::webhooks::DispatcherConfig::new(key, counters);
+    config.allow_private_targets = cli.allow_private_webhook_targets;
+    config
+}
+
+/// The key sealing webhook secrets: configured, or kept in the data directory (created with
+/// owner-only permissions on first start).
+fn sealing_key(cli: &Cli) -> Result<SealingKey, String> {
+    if let Some(text) = &cli.secret_key {
+        return SealingKey::from_text(text).ok_or_else(|| {
+            "the secret key must be 64 hex digits or base64 of 32 bytes".to_string()
+        });
+    }
+    let path = cli.data_dir.join("secret.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => SealingKey::from_text(&text)
+            .ok_or_else(|| format!("{} does not hold a valid key", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let (key, text) = SealingKey::generate();
+            std::fs::create_dir_all(&cli.data_dir)
+                .map_err(|e| format!("cannot create {}: {e}", cli.data_dir.display()))?;
+            write_private(&path, &text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            tracing::info!(path = %path.display(), "generated the key that seals webhook secrets");
+            Ok(key)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 fn print_welcome(made: &tenancy::Bootstrapped, listen: &str) {

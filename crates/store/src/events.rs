@@ -27,8 +27,11 @@ crate::row! {
     }
 }
 
+/// Records an event and, in the same transaction, queues it for the webhook endpoints that
+/// subscribe to its type.
 pub async fn record(tx: &mut Tx, event: NewEvent<'_>) -> Result<String> {
     let event_id = IdKind::Event.generate();
+    let now = now_micros();
     tx.execute(
         "INSERT INTO events (tenant_id, event_id, type, resource_type, resource_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         args![
@@ -38,10 +41,11 @@ pub async fn record(tx: &mut Tx, event: NewEvent<'_>) -> Result<String> {
             event.resource_type,
             event.resource_id,
             serde_json::to_string(&event.data)?,
-            now_micros()
+            now
         ],
     )
     .await?;
+    crate::webhooks::enqueue_in(tx, event.tenant_id, &event_id, event.event_type, now).await?;
     Ok(event_id)
 }
 

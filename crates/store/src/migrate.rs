@@ -45,6 +45,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_asset_rentals.sql"),
         postgres: include_str!("../migrations/postgres/0005_asset_rentals.sql"),
     },
+    Migration {
+        version: 6,
+        name: "webhooks",
+        sqlite: include_str!("../migrations/sqlite/0006_webhooks.sql"),
+        postgres: include_str!("../migrations/postgres/0006_webhooks.sql"),
+    },
 ];
 
 crate::row! {

@@ -1,6 +1,8 @@
 //! Background work that runs inside the server every minute, or alone as `flexportal worker`.
 //! Every job is idempotent and safe to run on several nodes at once.
 
+pub mod webhooks;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use futures_util::StreamExt;
 use flexportal_domain::time::{time_zone, today_in};
 use flexportal_store::rentals::{self, ContractEnd, DueRental};
 use flexportal_store::tenancy::{self, BusinessUnit};
-use flexportal_store::{Db, StoreError, Wire};
+use flexportal_store::{Db, Dialect, StoreError, Wire};
 
 /// Makes the event payload renderer for a currency's exponent; the API crate provides it, so
 /// events written by the worker look exactly like those written by requests.
@@ -24,8 +26,9 @@ pub struct SweepReport {
 }
 
 const BATCH: i64 = 500;
-/// Rentals ended at once; well under the connection pool, so requests keep being served.
-const CONCURRENCY: usize = 4;
+/// Rentals ended at once on PostgreSQL, well under its connection pool so requests keep being
+/// served. SQLite has one writer: there, overlapping transactions only queue, so one at a time.
+const POSTGRES_CONCURRENCY: usize = 4;
 
 /// Applies each business unit's contract-end policy to its active rentals whose last day has
 /// passed in that unit's calendar.
@@ -73,7 +76,10 @@ pub async fn sweep_contract_ends(
             .map(|(unit, rental_id)| end_one(db, unit, rental_id, shapes))
             .collect();
         let outcomes: Vec<Result<ContractEnd, StoreError>> = futures_util::stream::iter(pending)
-            .buffer_unordered(CONCURRENCY)
+            .buffer_unordered(match db.dialect() {
+                Dialect::Postgres => POSTGRES_CONCURRENCY,
+                Dialect::Sqlite => 1,
+            })
             .collect()
             .await;
         for outcome in outcomes {

@@ -18,6 +18,7 @@ pub mod products;
 pub mod products_csv;
 pub mod rentals;
 pub mod shapes;
+pub mod webhooks;
 
 pub fn v1() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::openapi::base())
@@ -73,6 +74,17 @@ pub fn v1() -> OpenApiRouter<AppState> {
             customers::update_customer,
             customers::delete_customer
         ))
+        .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
+        .routes(routes!(
+            webhooks::get_endpoint,
+            webhooks::update_endpoint,
+            webhooks::delete_endpoint
+        ))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::test_endpoint))
+        .routes(routes!(webhooks::recover_endpoint))
+        .routes(routes!(webhooks::list_deliveries))
+        .routes(routes!(webhooks::replay_event))
 }
 
 /// Serialises a response struct; a failure here is a bug, reported as a 500 without internals.

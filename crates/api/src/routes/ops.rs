@@ -66,13 +66,40 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus metrics: requests and their latencies by method, route and status.
+/// Prometheus metrics: requests and their latencies by method, route and status; webhook
+/// deliveries by outcome, the outbox backlog and the age of its oldest row.
 #[utoipa::path(get, path = "/metrics", tag = "Operations",
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering;
+    let mut out = state.metrics.render();
+    let counters = &state.webhook_counters;
+    out.push_str("# HELP flexportal_webhook_deliveries_total Webhook delivery attempts by outcome.\n# TYPE flexportal_webhook_deliveries_total counter\n");
+    for (outcome, value) in [
+        ("succeeded", &counters.succeeded),
+        ("retried", &counters.retried),
+        ("failed", &counters.failed),
+    ] {
+        let _ = writeln!(
+            out,
+            "flexportal_webhook_deliveries_total{{outcome=\"{outcome}\"}} {}",
+            value.load(Ordering::Relaxed)
+        );
+    }
+    // The backlog is the database's, so every server reports the same figure.
+    if let Ok((pending, oldest)) = flexportal_store::webhooks::backlog(&state.db).await {
+        let age = oldest.map_or(0.0, |at| {
+            (flexportal_domain::time::now_micros() - at).max(0) as f64 / 1e6
+        });
+        let _ = writeln!(
+            out,
+            "# HELP flexportal_webhook_outbox_pending Webhook deliveries not yet done.\n# TYPE flexportal_webhook_outbox_pending gauge\nflexportal_webhook_outbox_pending {pending}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP flexportal_webhook_outbox_oldest_age_seconds Age of the oldest pending delivery's event.\n# TYPE flexportal_webhook_outbox_oldest_age_seconds gauge\nflexportal_webhook_outbox_oldest_age_seconds {age}"
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

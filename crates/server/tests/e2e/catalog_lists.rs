@@ -319,7 +319,7 @@ async fn variant_list_filters(s: &Server) {
             .iter()
             .map(|v| v.variant_id.clone())
             .collect::<Vec<_>>(),
-        [one.variant_id.clone()]
+        std::slice::from_ref(&one.variant_id)
     );
     let prefix = &one.variant_sku[..6];
     let by_prefix = client

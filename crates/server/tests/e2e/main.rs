@@ -15,6 +15,7 @@ mod pipeline;
 mod refusals;
 mod rentals;
 mod tenancy;
+mod webhooks;
 
 /// The conformance checker itself: it must reject what the official schema rejects, or every
 /// other test's schema check would pass vacuously.

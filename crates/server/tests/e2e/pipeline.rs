@@ -104,7 +104,7 @@ async fn tenant_isolation(s: &Server) {
             .iter()
             .map(|p| p.product_id.clone())
             .collect::<Vec<_>>(),
-        [product_a.product_id.clone()]
+        std::slice::from_ref(&product_a.product_id)
     );
     let err = client_a
         .get_product(&product_b.product_id)
@@ -603,7 +603,7 @@ async fn regions_do_not_see_each_other(s: &Server) {
         async {
             let _ = stopped.await;
         },
-        None,
+        flexportal_server::Background::default(),
     ));
     let elsewhere = flexportal_client::Client::new(&base, &tenant.api_key, &tenant.tenant_id);
     let response = elsewhere

@@ -26,9 +26,23 @@ pub struct Server {
     pub base: String,
     pub db: Db,
     pub backend: Backend,
+    /// The key sealing webhook secrets, for servers started beside this one.
+    pub sealing_key: flexportal_domain::sealing::SealingKey,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     cleanup: Cleanup,
+}
+
+/// An extra server; it stops when dropped.
+pub struct Sibling {
+    pub base: String,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Sibling {
+    pub fn client(&self, tenant: &Tenant) -> Client {
+        Client::new(&self.base, &tenant.api_key, &tenant.tenant_id)
+    }
 }
 
 enum Cleanup {
@@ -139,22 +153,62 @@ impl Server {
         // Rate limits count requests per minute; with the clock stopped, "the 101st request
         // within a minute" is the 101st request, however slowly the machine sends them.
         state.limiter = Arc::new(InProcessLimiter::with_clock(|| 0));
+        // Webhook receivers in tests listen on 127.0.0.1 over plain HTTP.
+        state.webhooks.allow_insecure = true;
+        state.webhooks.allow_private = true;
+        let mut webhooks = flexportal_worker::webhooks::DispatcherConfig::new(
+            state.webhooks.sealing_key.clone(),
+            state.webhook_counters.clone(),
+        );
+        webhooks.allow_private_targets = true;
+        webhooks.poll_every = std::time::Duration::from_millis(50);
+        // Retries at once and a short patience, so failure scenarios finish in seconds.
+        webhooks.retry_schedule = vec![0; 9];
+        webhooks.timeout = std::time::Duration::from_secs(2);
+        let sealing_key = state.webhooks.sealing_key.clone();
         let task = tokio::spawn(flexportal_server::serve(
             state,
             listener,
             async {
                 let _ = stopped.await;
             },
-            None,
+            flexportal_server::Background {
+                sweep_every: None,
+                webhooks: Some(webhooks),
+            },
         ));
         Some(Server {
             base,
             db,
             backend,
+            sealing_key,
             stop: Some(stop),
             task: Some(task),
             cleanup: cleanup.0,
         })
+    }
+
+    /// Another API server on the same database, configured by `configure`, without background
+    /// work: for scenarios that need a policy the main server does not have.
+    pub async fn sibling(&self, configure: impl FnOnce(&mut AppState)) -> Sibling {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let mut state = AppState::new(self.db.clone(), "eu");
+        state.limiter = Arc::new(InProcessLimiter::with_clock(|| 0));
+        state.webhooks.sealing_key = self.sealing_key.clone();
+        configure(&mut state);
+        tokio::spawn(flexportal_server::serve(
+            state,
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+            flexportal_server::Background::default(),
+        ));
+        Sibling { base, _stop: stop }
     }
 
     /// Stops the server (finishing in-flight requests) and removes its database.
