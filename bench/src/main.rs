@@ -20,6 +20,7 @@ mod sweep;
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
+    flexportal_worker::webhooks::install_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("sweep") {
         let url = args.get(1).cloned().unwrap_or_else(|| {

@@ -217,6 +217,7 @@ fn init_logging(format: &str) {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    flexportal_worker::webhooks::install_tls_provider();
     let db = open_database(&cli.database_url)
         .await
         .map_err(|e| format!("cannot open {}: {e}", redact(&cli.database_url)))?;

@@ -98,11 +98,16 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Makes ring the process's TLS provider. reqwest is built without one of its own (the default
+/// pulls in a long C build), so every process of this workspace that makes HTTPS requests, or
+/// any reqwest client at all, calls this first; calling it again is harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Dispatcher {
     pub fn new(db: Db, config: DispatcherConfig) -> Result<Dispatcher, reqwest::Error> {
-        // reqwest is built without a crypto provider of its own; ring is the process-wide one.
-        // Installing twice (a second dispatcher) is refused harmlessly.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)

@@ -143,6 +143,7 @@ impl CleanupHandle {
 impl Server {
     /// Starts the server on 127.0.0.1:0; `None` when `backend` is unavailable here.
     pub async fn start(backend: Backend) -> Option<Server> {
+        flexportal_worker::webhooks::install_tls_provider();
         let (db, _url, cleanup) = fresh_database(backend).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
