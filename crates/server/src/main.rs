@@ -79,6 +79,15 @@ struct Cli {
     /// Deliver webhooks to private, loopback and link-local addresses.
     #[arg(long, global = true, env = "FLEXPORTAL_ALLOW_PRIVATE_WEBHOOK_TARGETS")]
     allow_private_webhook_targets: bool,
+    /// Seconds a webhook receiver has to answer; a delivery whose server died is retried after
+    /// four times this.
+    #[arg(
+        long,
+        global = true,
+        env = "FLEXPORTAL_WEBHOOK_TIMEOUT_SECS",
+        default_value_t = 15
+    )]
+    webhook_timeout_secs: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -322,6 +331,7 @@ fn dispatcher_config(
 ) -> flexportal_worker::webhooks::DispatcherConfig {
     let mut config = flexportal_worker::webhooks::DispatcherConfig::new(key, counters);
     config.allow_private_targets = cli.allow_private_webhook_targets;
+    config.timeout = std::time::Duration::from_secs(cli.webhook_timeout_secs.clamp(1, 60));
     config
 }
 

@@ -19,8 +19,9 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// How long a receiver has to answer.
 const TIMEOUT: Duration = Duration::from_secs(15);
-/// A claimed delivery falls due again after this long if its dispatcher dies mid-send.
-const LEASE: Duration = Duration::from_secs(60);
+/// A claimed delivery falls due again after this many timeouts if its dispatcher dies mid-send:
+/// long enough for the attempt and its bookkeeping, short enough that a crash delays little.
+const LEASE_TIMEOUTS: u32 = 4;
 /// Bytes of an answer read at most; the log keeps the first KiB.
 const MAX_RESPONSE: usize = 64 * 1024;
 const EXCERPT: usize = 1024;
@@ -129,7 +130,7 @@ impl Dispatcher {
     pub async fn round(self: &Arc<Self>) -> Result<usize, StoreError> {
         let now = now_micros();
         let due = store::due(&self.db, now, BATCH).await?;
-        let lease_until = now + LEASE.as_micros() as i64;
+        let lease_until = now + (self.config.timeout * LEASE_TIMEOUTS).as_micros() as i64;
         let mut started = 0;
         // Once an endpoint takes no more this round (full, or another dispatcher was first), its
         // later rows wait too: a delivery finishing mid-round must not let a newer event jump

@@ -20,7 +20,7 @@ use crate::support::{Server, Tenant, simple_product};
 #[derive(Clone, Copy)]
 enum Reply {
     Status(u16),
-    /// Answers 200, but only after this long: longer than the dispatcher waits.
+    /// Answers 200, but only after this long (a hang, if longer than the dispatcher waits).
     Hang(Duration),
 }
 
@@ -566,4 +566,399 @@ async fn private_targets_are_refused(s: &Server) {
         "secrets are shown once"
     );
     let _: &Tenant = &tenant;
+}
+
+on_both!(replay_recover_and_metrics, replay_recover_and_metrics);
+async fn replay_recover_and_metrics(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let mut receiver = Receiver::start().await;
+    // Ten refusals: every attempt of the (quick, in tests) schedule fails, the delivery fails
+    // for good.
+    receiver.script(&[Reply::Status(503); 10]);
+    let (endpoint, secret) = register(
+        &client,
+        &receiver.url,
+        json!({ "eventTypes": ["order.created"] }),
+    )
+    .await;
+    catalog(&client).await;
+    let (_, order) = send(
+        &client,
+        RawRequest::post("/v1/orders", order_body("replay@example.com")),
+    )
+    .await;
+    let mut first_id = None;
+    for _ in 0..10 {
+        let message = receiver.next().await;
+        first_id.get_or_insert(message.headers["webhook-id"].to_str().unwrap().to_string());
+    }
+    eventually("the tenth attempt is logged", || async {
+        attempts(&client, &endpoint).await.len() == 10
+    })
+    .await;
+    let text = reqwest::get(format!("{}/metrics", s.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("flexportal_webhook_deliveries_total{outcome=\"failed\"}"));
+    assert!(text.contains("flexportal_webhook_outbox_pending"));
+
+    // Recover: everything that failed since before the order goes out again, same webhook-id.
+    let (status, recovered) = send(
+        &client,
+        RawRequest::post(
+            format!("/v1/webhook-endpoints/{endpoint}/recover"),
+            json!({ "since": "2020-01-01T00:00:00Z" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, recovered["queued"].as_u64()),
+        (200, Some(1)),
+        "{recovered}"
+    );
+    let again = receiver.next().await;
+    assert_eq!(
+        again.headers["webhook-id"].to_str().unwrap(),
+        first_id.as_deref().unwrap()
+    );
+    verify(&secret, &again.headers, &again.body).unwrap();
+    assert_eq!(again.json["data"]["orderId"], order["orderId"]);
+
+    // Replay: the order.created event once more, to this endpoint only.
+    let (_, events) = send(
+        &client,
+        RawRequest::get(format!(
+            "/v1/events?type=order.created&resourceId={}",
+            order["orderId"].as_str().unwrap()
+        )),
+    )
+    .await;
+    let event_id = events["events"][0]["eventId"].as_str().unwrap();
+    let (status, replayed) = send(
+        &client,
+        RawRequest::post(
+            format!("/v1/events/{event_id}/replay"),
+            json!({ "endpointId": endpoint }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, replayed["queued"].as_u64()),
+        (200, Some(1)),
+        "{replayed}"
+    );
+    let replay = receiver.next().await;
+    assert_eq!(
+        replay.headers["webhook-id"].to_str().unwrap(),
+        first_id.as_deref().unwrap()
+    );
+    let (status, body) = send(
+        &client,
+        RawRequest::post(
+            format!("/v1/events/{event_id}/replay"),
+            json!({ "endpointId": "whe_nope" }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("WEBHOOK_ENDPOINT_NOT_FOUND"))
+    );
+    let (status, _) = send(
+        &client,
+        RawRequest::post("/v1/events/evt_nope/replay", json!({})),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Deleting the endpoint drops what it still had to receive.
+    let (status, _) = send(
+        &client,
+        RawRequest::delete(format!("/v1/webhook-endpoints/{endpoint}")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = send(
+        &client,
+        RawRequest::get(format!("/v1/webhook-endpoints/{endpoint}")),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+/// A `flexportal serve` process on `url`, delivering webhooks to local receivers.
+struct Process {
+    child: std::process::Child,
+    base: String,
+}
+
+const PROCESS_KEY: &str = "7f3a9c1e5b2d4f6071829304a5b6c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e";
+
+impl Process {
+    async fn start(url: &str) -> Process {
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        let base = format!("http://127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_flexportal"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--allow-insecure-webhooks",
+                "--allow-private-webhook-targets",
+                "--webhook-timeout-secs",
+                "1",
+            ])
+            .env("FLEXPORTAL_DATABASE_URL", url)
+            .env("FLEXPORTAL_SECRET_KEY", PROCESS_KEY)
+            .env("FLEXPORTAL_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start flexportal");
+        let http = reqwest::Client::new();
+        for _ in 0..500 {
+            if http
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return Process { child, base };
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("flexportal did not become ready");
+    }
+
+    /// SIGKILL: no shutdown, no flush, whatever was in flight is cut off.
+    fn kill(self) {}
+}
+
+impl Drop for Process {
+    /// A failing test must not leave servers behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `count` order.created events written straight through the store, as fast as it takes them.
+async fn many_events(db: &flexportal_store::Db, tenant: &Tenant, count: usize) {
+    let unit = flexportal_store::tenancy::business_unit(db, &tenant.tenant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let shapes = flexportal_api::Shapes { exponent: 2 };
+    for i in 0..count {
+        let new = flexportal_store::orders::NewOrder {
+            order_type: "standard".into(),
+            customer: flexportal_store::customers::CustomerFields {
+                email: Some(format!("burst{i}@example.com")),
+                first_name: Some("Burst".into()),
+                last_name: Some("Buyer".into()),
+                ..Default::default()
+            },
+            billing_address:
+                json!({ "contactName": "B", "streetAddress": "1 St", "city": "X", "country": "NL" })
+                    .to_string(),
+            shipping_address: None,
+            items: vec![flexportal_store::orders::RequestedItem {
+                sku: "LAPTOP-A".into(),
+                quantity: 1,
+                contract_length: Some(12),
+            }],
+            custom_fields: None,
+            notes: None,
+            extension_details: None,
+            upgrade_details: None,
+            created_by: "key_test".into(),
+        };
+        flexportal_store::orders::create(db, &unit, new, &shapes)
+            .await
+            .unwrap();
+    }
+}
+
+/// Receives until every id in `want` has arrived; returns how often each came.
+async fn collect(
+    receiver: &mut Receiver,
+    want: &BTreeSet<String>,
+    counts: &mut std::collections::BTreeMap<String, usize>,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(180);
+    while !want.iter().all(|id| counts.contains_key(id)) {
+        let message = tokio::time::timeout_at(deadline, receiver.incoming.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{} of {} messages arrived", counts.len(), want.len()))
+            .unwrap();
+        *counts
+            .entry(message.headers["webhook-id"].to_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+}
+
+async fn expected_ids(client: &Client) -> BTreeSet<String> {
+    client
+        .events(EventQuery {
+            event_type: Some("order.created".into()),
+            limit: Some(100),
+            ..Default::default()
+        })
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| flexportal_domain::webhooks::message_id(&e.event_id))
+        .collect()
+}
+
+async fn survives_sigkill(backend: crate::support::Backend) {
+    let Some((db, url, cleanup)) = crate::support::fresh_database(backend).await else {
+        return;
+    };
+    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
+        .await
+        .unwrap();
+    let tenant = Tenant {
+        organization_id: made.organization.organization_id.clone(),
+        tenant_id: made.business_unit.tenant_id.clone(),
+        api_key: made.admin_key.secret.clone(),
+    };
+    let first = Process::start(&url).await;
+    let client = Client::new(&first.base, &tenant.api_key, &tenant.tenant_id);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    let mut receiver = Receiver::start().await;
+    // A receiver taking 10 ms per message keeps most of the stream undelivered at the kill.
+    receiver.script(&[Reply::Hang(Duration::from_millis(10)); 1_000]);
+    register(
+        &client,
+        &receiver.url,
+        json!({ "eventTypes": ["order.created"] }),
+    )
+    .await;
+    let writer = tokio::spawn({
+        let (db, tenant) = (db.clone(), tenant.clone());
+        async move { many_events(&db, &tenant, 1_000).await }
+    });
+
+    // Cut the server off mid-stream, then start it again.
+    let mut counts = std::collections::BTreeMap::new();
+    for _ in 0..100 {
+        let message = receiver.next().await;
+        *counts
+            .entry(message.headers["webhook-id"].to_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    first.kill();
+    let second = Process::start(&url).await;
+    writer.await.unwrap();
+    let client = Client::new(&second.base, &tenant.api_key, &tenant.tenant_id);
+    let want = expected_ids(&client).await;
+    assert_eq!(want.len(), 1_000);
+    assert!(counts.len() < 1_000, "the kill came mid-stream");
+    collect(&mut receiver, &want, &mut counts).await;
+    assert_eq!(
+        counts.keys().cloned().collect::<BTreeSet<_>>(),
+        want,
+        "every event arrived, and nothing else"
+    );
+    second.kill();
+    db.close().await;
+    cleanup.run().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_loses_no_webhook_sqlite() {
+    survives_sigkill(crate::support::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_loses_no_webhook_postgres() {
+    survives_sigkill(crate::support::Backend::Postgres).await;
+}
+
+/// Two servers on one PostgreSQL database deliver each of 1,000 events exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_servers_deliver_each_event_once() {
+    let Some((db, url, cleanup)) =
+        crate::support::fresh_database(crate::support::Backend::Postgres).await
+    else {
+        return;
+    };
+    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
+        .await
+        .unwrap();
+    let tenant = Tenant {
+        organization_id: made.organization.organization_id.clone(),
+        tenant_id: made.business_unit.tenant_id.clone(),
+        api_key: made.admin_key.secret.clone(),
+    };
+    let one = Process::start(&url).await;
+    let two = Process::start(&url).await;
+    let client = Client::new(&one.base, &tenant.api_key, &tenant.tenant_id);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    let mut receiver = Receiver::start().await;
+    register(
+        &client,
+        &receiver.url,
+        json!({ "eventTypes": ["order.created"], "maxInFlight": 8 }),
+    )
+    .await;
+    many_events(&db, &tenant, 1_000).await;
+    let want = expected_ids(&client).await;
+    let mut counts = std::collections::BTreeMap::new();
+    collect(&mut receiver, &want, &mut counts).await;
+    // Anything delivered twice would have arrived by the time the attempt log is complete.
+    let log_complete = || async {
+        let (_, page) = send(&client, RawRequest::get("/v1/webhook-endpoints?limit=1")).await;
+        let endpoint = page["endpoints"][0]["endpointId"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut total = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => {
+                    format!("/v1/webhook-endpoints/{endpoint}/deliveries?limit=100&startAfter={c}")
+                }
+                None => format!("/v1/webhook-endpoints/{endpoint}/deliveries?limit=100"),
+            };
+            let (_, page) = send(&client, RawRequest::get(path)).await;
+            total += page["deliveries"].as_array().unwrap().len();
+            match page["nextCursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        total == 1_000
+    };
+    eventually("every attempt is logged", log_complete).await;
+    while let Ok(message) = receiver.incoming.try_recv() {
+        *counts
+            .entry(message.headers["webhook-id"].to_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(counts.len(), 1_000);
+    assert!(
+        counts.values().all(|n| *n == 1),
+        "{} delivered more than once",
+        counts.values().filter(|n| **n > 1).count()
+    );
+    one.kill();
+    two.kill();
+    db.close().await;
+    cleanup.run().await;
 }

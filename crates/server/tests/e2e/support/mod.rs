@@ -86,6 +86,8 @@ pub fn postgres_url() -> Option<String> {
 
 /// A fresh, empty database of `backend` (migrated) and how to remove it afterwards.
 pub async fn fresh_database(backend: Backend) -> Option<(Db, String, CleanupHandle)> {
+    // Every scenario starts here, before any HTTP client is built.
+    flexportal_worker::webhooks::install_tls_provider();
     match backend {
         Backend::Sqlite => {
             let dir = std::env::temp_dir().join(format!("flexportal-test-{}", unique_suffix()));
@@ -143,7 +145,6 @@ impl CleanupHandle {
 impl Server {
     /// Starts the server on 127.0.0.1:0; `None` when `backend` is unavailable here.
     pub async fn start(backend: Backend) -> Option<Server> {
-        flexportal_worker::webhooks::install_tls_provider();
         let (db, _url, cleanup) = fresh_database(backend).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
