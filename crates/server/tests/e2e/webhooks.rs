@@ -721,15 +721,17 @@ impl Process {
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("start flexportal");
+        // Owned before waiting, so a server that never becomes ready is still killed.
+        let process = Process { child, base };
         let http = reqwest::Client::new();
         for _ in 0..500 {
             if http
-                .get(format!("{base}/readyz"))
+                .get(format!("{}/readyz", process.base))
                 .send()
                 .await
                 .is_ok_and(|r| r.status() == 200)
             {
-                return Process { child, base };
+                return process;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
