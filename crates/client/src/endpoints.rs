@@ -9,7 +9,7 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::multipart::{Form, Part};
 
 use crate::inputs::Cursor;
-use crate::models::BusinessUnitEnvelope;
+use crate::models::{BusinessUnitEnvelope, WebhookEndpointEnvelope};
 use crate::{
     ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetChanges, AssetDeleted, AssetQuery,
     AssetWrite, BoughtOut, BusinessUnit, BuyoutQuote, BuyoutRequest, Client, Customer,
@@ -19,7 +19,8 @@ use crate::{
     OrderWrite, Page, Payment, PaymentQuery, PaymentWrite, Product, ProductDeleted, ProductQuery,
     ProductWrite, Rental, RentalCancellation, RentalCancelled, RentalCreated, RentalNotesSaved,
     RentalQuery, Replaced, Replacement, ReturnedEarly, UpgradeRequest, Upgraded, Variant,
-    VariantQuery, VariantStatusResult, segment,
+    VariantQuery, VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
+    WebhookEndpointWrite, WebhookSecretRotated, segment,
 };
 
 impl Client {
@@ -593,6 +594,123 @@ impl Client {
         query: EventQuery,
     ) -> impl Stream<Item = Result<Event, Error>> + Unpin + '_ {
         paginate(query, move |q| async move { self.list_events(&q).await })
+    }
+
+    // ---- webhooks ------------------------------------------------------------------------------
+
+    /// Registers a webhook endpoint; the answer holds its signing secret, shown this once.
+    pub async fn create_webhook_endpoint(
+        &self,
+        input: &WebhookEndpointWrite,
+    ) -> Result<WebhookEndpointCreated, Error> {
+        self.call(Method::POST, "/v1/webhook-endpoints", |r| r.json(input))
+            .await
+    }
+
+    /// One page of the business unit's webhook endpoints.
+    pub async fn list_webhook_endpoints(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<WebhookEndpoint>, Error> {
+        self.list("/v1/webhook-endpoints", "endpoints", query).await
+    }
+
+    pub async fn get_webhook_endpoint(&self, endpoint_id: &str) -> Result<WebhookEndpoint, Error> {
+        let envelope: WebhookEndpointEnvelope = self
+            .call(
+                Method::GET,
+                &format!("/v1/webhook-endpoints/{}", segment(endpoint_id)),
+                |r| r,
+            )
+            .await?;
+        Ok(envelope.endpoint)
+    }
+
+    /// Changes an endpoint; fields left `None` stay as they are. Enabling a disabled endpoint
+    /// clears why it was disabled.
+    pub async fn update_webhook_endpoint(
+        &self,
+        endpoint_id: &str,
+        changes: &WebhookEndpointWrite,
+    ) -> Result<WebhookEndpoint, Error> {
+        let envelope: WebhookEndpointEnvelope = self
+            .call(
+                Method::PATCH,
+                &format!("/v1/webhook-endpoints/{}", segment(endpoint_id)),
+                |r| r.json(changes),
+            )
+            .await?;
+        Ok(envelope.endpoint)
+    }
+
+    pub async fn delete_webhook_endpoint(&self, endpoint_id: &str) -> Result<(), Error> {
+        let _: serde_json::Value = self
+            .call(
+                Method::DELETE,
+                &format!("/v1/webhook-endpoints/{}", segment(endpoint_id)),
+                |r| r,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A new signing secret; the old one keeps signing beside it until the returned time.
+    pub async fn rotate_webhook_secret(
+        &self,
+        endpoint_id: &str,
+    ) -> Result<WebhookSecretRotated, Error> {
+        self.call(
+            Method::POST,
+            &format!(
+                "/v1/webhook-endpoints/{}/rotate-secret",
+                segment(endpoint_id)
+            ),
+            |r| r.json(&serde_json::json!({})),
+        )
+        .await
+    }
+
+    /// Sends a `ping` event to the endpoint; returns the event's id.
+    pub async fn test_webhook_endpoint(&self, endpoint_id: &str) -> Result<String, Error> {
+        let answer: serde_json::Value = self
+            .call(
+                Method::POST,
+                &format!("/v1/webhook-endpoints/{}/test", segment(endpoint_id)),
+                |r| r.json(&serde_json::json!({})),
+            )
+            .await?;
+        Ok(answer["eventId"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Every delivery attempt to the endpoint, newest first.
+    pub async fn list_webhook_deliveries(
+        &self,
+        endpoint_id: &str,
+        query: &ListQuery,
+    ) -> Result<Page<WebhookAttempt>, Error> {
+        self.list(
+            &format!("/v1/webhook-endpoints/{}/deliveries", segment(endpoint_id)),
+            "deliveries",
+            query,
+        )
+        .await
+    }
+
+    /// Sends an event again under its original `webhook-id`: to one endpoint, or to every
+    /// subscribed one. Returns how many deliveries were queued.
+    pub async fn replay_event(
+        &self,
+        event_id: &str,
+        endpoint_id: Option<&str>,
+    ) -> Result<u64, Error> {
+        let answer: serde_json::Value = self
+            .call(
+                Method::POST,
+                &format!("/v1/events/{}/replay", segment(event_id)),
+                |r| r.json(&serde_json::json!({ "endpointId": endpoint_id })),
+            )
+            .await?;
+        Ok(answer["queued"].as_u64().unwrap_or_default())
     }
 
     // ---- operations (no credentials sent) ------------------------------------------------------

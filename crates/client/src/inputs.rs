@@ -713,3 +713,20 @@ cursor!(
     RentalQuery,
     PaymentQuery
 );
+
+/// A webhook endpoint to register, or the changes to one; `None` fields are not sent.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEndpointWrite {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Omitted or `["*"]`: every event type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<i64>,
+}

@@ -38,15 +38,17 @@ pub use inputs::{
     EarlyReturnRequest, EventQuery, Extension, ListQuery, MarkFailed, MarkPaid, NewApiKey,
     NewOrder, NewOrderCustomer, NewOrderItem, NewPricing, NewProduct, NewRental, NewVariant,
     OrderQuery, PaymentQuery, ProductQuery, RentalCancellation, RentalQuery, Replacement,
-    UpgradeRequest, VariantQuery,
+    UpgradeRequest, VariantQuery, WebhookEndpointWrite,
 };
 pub use models::{
-    ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetDeleted, AssetWrite, BoughtOut, BusinessUnit,
-    BuyoutQuote, Customer, CustomerDeleted, CustomerWrite, Discount, EarlyReturnQuote, Event,
-    Extended, ImportError, ImportResult, ImportSummary, Order, OrderCustomer, OrderItem,
-    OrderTotals, OrderWrite, Page, Payment, PaymentWrite, Pricing, Product, ProductDeleted,
-    ProductSync, ProductWrite, Rental, RentalCancelled, RentalCreated, RentalNotesSaved,
-    RentalProgress, Replaced, ReturnedEarly, Upgraded, Variant, VariantResult, VariantStatusResult,
+    ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetDeleted, AssetRecovery, AssetRental,
+    AssetWrite, BoughtOut, BusinessUnit, BuyoutQuote, Customer, CustomerDeleted, CustomerWrite,
+    Discount, EarlyReturnQuote, Event, Extended, ImportError, ImportResult, ImportSummary, Order,
+    OrderCustomer, OrderItem, OrderTotals, OrderWrite, Page, Payment, PaymentWrite, Pricing,
+    Product, ProductDeleted, ProductSync, ProductWrite, Rental, RentalCancelled, RentalCreated,
+    RentalNotesSaved, RentalProgress, Replaced, ReturnedEarly, Upgraded, Variant, VariantResult,
+    VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
+    WebhookSecretRotated,
 };
 pub use raw::{Exchange, RawBody, RawRequest, RawResponse};
 /// Re-exported because [`Exchange`] and [`RawResponse`] expose its header types.

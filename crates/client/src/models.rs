@@ -871,3 +871,68 @@ pub struct Event {
     pub data: serde_json::Value,
     pub created_at: String,
 }
+
+/// A webhook endpoint as the API shows it (never with its secret).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEndpoint {
+    pub endpoint_id: String,
+    pub url: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `["*"]` for every event type.
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
+    pub max_in_flight: i64,
+    #[serde(default)]
+    pub failing_since: Option<String>,
+    #[serde(default)]
+    pub previous_secret_expires_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEndpointCreated {
+    pub success: bool,
+    pub endpoint: WebhookEndpoint,
+    /// The `whsec_…` signing secret. This is the only time it is shown; keep it now.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WebhookEndpointEnvelope {
+    pub endpoint: WebhookEndpoint,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookSecretRotated {
+    pub success: bool,
+    pub secret: String,
+    pub previous_secret_expires_at: String,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookAttempt {
+    pub attempt_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    /// The `webhook-id` the receiver saw.
+    pub message_id: String,
+    pub attempted_at: String,
+    #[serde(default)]
+    pub status_code: Option<i64>,
+    pub duration_ms: i64,
+    pub succeeded: bool,
+    #[serde(default)]
+    pub response_excerpt: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}

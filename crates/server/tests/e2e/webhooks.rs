@@ -964,3 +964,68 @@ async fn two_servers_deliver_each_event_once() {
     db.close().await;
     cleanup.run().await;
 }
+
+on_both!(typed_client_for_webhooks, typed_client_for_webhooks);
+async fn typed_client_for_webhooks(s: &Server) {
+    use flexportal_client::{ListQuery, WebhookEndpointWrite};
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let mut receiver = Receiver::start().await;
+    let created = client
+        .create_webhook_endpoint(&WebhookEndpointWrite {
+            url: Some(receiver.url.clone()),
+            event_types: Some(vec!["order.created".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let id = created.endpoint.endpoint_id.clone();
+    assert_eq!(created.endpoint.event_types, ["order.created"]);
+    let updated = client
+        .update_webhook_endpoint(
+            &id,
+            &WebhookEndpointWrite {
+                event_types: Some(vec!["*".into()]),
+                max_in_flight: Some(2),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.event_types.clone(), updated.max_in_flight),
+        (vec!["*".to_string()], 2)
+    );
+    assert_eq!(client.get_webhook_endpoint(&id).await.unwrap(), updated);
+    let page = client
+        .list_webhook_endpoints(&ListQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.items, [updated]);
+    let rotated = client.rotate_webhook_secret(&id).await.unwrap();
+    let event_id = client.test_webhook_endpoint(&id).await.unwrap();
+    let message = receiver.next().await;
+    verify(&rotated.secret, &message.headers, &message.body).unwrap();
+    verify(&created.secret, &message.headers, &message.body).unwrap();
+    eventually("the ping is logged", || async {
+        client
+            .list_webhook_deliveries(&id, &ListQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len()
+            == 1
+    })
+    .await;
+    assert_eq!(client.replay_event(&event_id, Some(&id)).await.unwrap(), 1);
+    assert_eq!(
+        receiver.next().await.headers["webhook-id"],
+        message.headers["webhook-id"]
+    );
+    client.delete_webhook_endpoint(&id).await.unwrap();
+    let err = client.get_webhook_endpoint(&id).await.unwrap_err();
+    assert!(
+        matches!(err, flexportal_client::Error::Api { status: 404, .. }),
+        "{err:?}"
+    );
+}
