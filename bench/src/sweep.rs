@@ -102,9 +102,8 @@ pub async fn run(url: &str, small: usize, large: usize) -> Result<(), String> {
 /// `count` active rentals that ended long ago, each with its order line, asset and payment.
 async fn seed(db: &Db, unit: &BusinessUnit, round: usize, count: usize) -> Result<(), String> {
     let chunks: Vec<usize> = (0..count.div_ceil(PER_ORDER)).collect();
-    let mut pending = chunks.chunks(chunks.len().div_ceil(SEEDERS).max(1));
     let mut tasks = Vec::new();
-    for share in pending.by_ref() {
+    for share in chunks.chunks(chunks.len().div_ceil(SEEDERS).max(1)) {
         let (db, unit, share) = (db.clone(), unit.clone(), share.to_vec());
         tasks.push(tokio::spawn(async move {
             for (done, chunk) in share.into_iter().enumerate() {

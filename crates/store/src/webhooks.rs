@@ -35,6 +35,13 @@ crate::row! {
 }
 
 const ENDPOINT_COLUMNS: &str = "tenant_id, endpoint_id, url, description, all_events, enabled, disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_until, max_in_flight, failing_since, created_at, updated_at";
+fn endpoint_by_id() -> String {
+    format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND endpoint_id = $2"
+    )
+}
+const TYPES_OF_ENDPOINT: &str = "SELECT event_type FROM webhook_endpoint_types WHERE tenant_id = $1 AND endpoint_id = $2 ORDER BY event_type";
+const EVENT_BY_ID: &str = "SELECT event_id, type AS event_type, resource_type, resource_id, data, created_at FROM events WHERE tenant_id = $1 AND event_id = $2";
 
 /// An endpoint with the event types it subscribes to (`None`: all of them).
 #[derive(Debug, Clone)]
@@ -111,19 +118,13 @@ async fn set_types_in(
 
 async fn view_in(tx: &mut Tx, tenant_id: &str, endpoint_id: &str) -> Result<Option<EndpointView>> {
     let endpoint: Option<Endpoint> = tx
-        .fetch_optional(
-            format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND endpoint_id = $2"),
-            args![tenant_id, endpoint_id],
-        )
+        .fetch_optional(endpoint_by_id(), args![tenant_id, endpoint_id])
         .await?;
     let Some(endpoint) = endpoint else {
         return Ok(None);
     };
     let types: Vec<EventType> = tx
-        .fetch_all(
-            "SELECT event_type FROM webhook_endpoint_types WHERE tenant_id = $1 AND endpoint_id = $2 ORDER BY event_type",
-            args![tenant_id, endpoint_id],
-        )
+        .fetch_all(TYPES_OF_ENDPOINT, args![tenant_id, endpoint_id])
         .await?;
     Ok(Some(with_types(endpoint, types)))
 }
@@ -139,19 +140,13 @@ fn with_types(endpoint: Endpoint, types: Vec<EventType>) -> EndpointView {
 
 pub async fn get(db: &Db, tenant_id: &str, endpoint_id: &str) -> Result<Option<EndpointView>> {
     let endpoint: Option<Endpoint> = db
-        .fetch_optional(
-            format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND endpoint_id = $2"),
-            args![tenant_id, endpoint_id],
-        )
+        .fetch_optional(endpoint_by_id(), args![tenant_id, endpoint_id])
         .await?;
     let Some(endpoint) = endpoint else {
         return Ok(None);
     };
     let types: Vec<EventType> = db
-        .fetch_all(
-            "SELECT event_type FROM webhook_endpoint_types WHERE tenant_id = $1 AND endpoint_id = $2 ORDER BY event_type",
-            args![tenant_id, endpoint_id],
-        )
+        .fetch_all(TYPES_OF_ENDPOINT, args![tenant_id, endpoint_id])
         .await?;
     Ok(Some(with_types(endpoint, types)))
 }
@@ -181,10 +176,7 @@ pub async fn list(
     let mut items = Vec::with_capacity(page.items.len());
     for endpoint in page.items {
         let types: Vec<EventType> = db
-            .fetch_all(
-                "SELECT event_type FROM webhook_endpoint_types WHERE tenant_id = $1 AND endpoint_id = $2 ORDER BY event_type",
-                args![tenant_id, &endpoint.endpoint_id],
-            )
+            .fetch_all(TYPES_OF_ENDPOINT, args![tenant_id, &endpoint.endpoint_id])
             .await?;
         items.push(with_types(endpoint, types));
     }
@@ -389,10 +381,7 @@ pub async fn replay(
     let now = now_micros();
     let mut tx = db.begin().await?;
     let event: Option<events::Event> = tx
-        .fetch_optional(
-            "SELECT event_id, type AS event_type, resource_type, resource_id, data, created_at FROM events WHERE tenant_id = $1 AND event_id = $2",
-            args![tenant_id, event_id],
-        )
+        .fetch_optional(EVENT_BY_ID, args![tenant_id, event_id])
         .await?;
     let event = event.ok_or(StoreError::NotFound)?;
     let targets: Vec<Target> = match endpoint_id {
@@ -486,16 +475,10 @@ pub async fn claim(db: &Db, due: &Due, owner: &str, now: i64, lease_until: i64) 
 /// What a delivery needs: the event and the endpoint as they are now.
 pub async fn delivery_context(db: &Db, due: &Due) -> Result<Option<(events::Event, Endpoint)>> {
     let event: Option<events::Event> = db
-        .fetch_optional(
-            "SELECT event_id, type AS event_type, resource_type, resource_id, data, created_at FROM events WHERE tenant_id = $1 AND event_id = $2",
-            args![&due.tenant_id, &due.event_id],
-        )
+        .fetch_optional(EVENT_BY_ID, args![&due.tenant_id, &due.event_id])
         .await?;
     let endpoint: Option<Endpoint> = db
-        .fetch_optional(
-            format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE tenant_id = $1 AND endpoint_id = $2"),
-            args![&due.tenant_id, &due.endpoint_id],
-        )
+        .fetch_optional(endpoint_by_id(), args![&due.tenant_id, &due.endpoint_id])
         .await?;
     Ok(event.zip(endpoint))
 }
@@ -575,51 +558,52 @@ pub async fn finish(
         ],
     )
     .await?;
-    let mut disabled = None;
-    if succeeded {
+    // A 410 disables the endpoint at once; otherwise a failure starts (or continues) its run of
+    // failures, which disables it once the run is older than `disable_after`.
+    let disable = if succeeded {
         tx.execute(
             "UPDATE webhook_endpoints SET failing_since = NULL WHERE tenant_id = $1 AND endpoint_id = $2 AND failing_since IS NOT NULL",
             args![&due.tenant_id, &due.endpoint_id],
         )
         .await?;
+        None
     } else if matches!(next, Next::Gone) {
-        disabled = Some("the receiver answered 410 Gone");
-    } else if !matches!(next, Next::Dropped) {
+        Some(("the receiver answered 410 Gone", i64::MAX))
+    } else if matches!(next, Next::Dropped) {
+        None
+    } else {
         tx.execute(
             "UPDATE webhook_endpoints SET failing_since = $3 WHERE tenant_id = $1 AND endpoint_id = $2 AND failing_since IS NULL",
             args![&due.tenant_id, &due.endpoint_id, attempt.attempted_at],
         )
         .await?;
-        let failing_long = tx
-            .execute(
-                "UPDATE webhook_endpoints SET updated_at = updated_at WHERE tenant_id = $1 AND endpoint_id = $2 AND enabled = 1 AND failing_since <= $3",
-                args![&due.tenant_id, &due.endpoint_id, now - disable_after],
-            )
-            .await?;
-        if failing_long == 1 {
-            disabled = Some("every delivery failed for five days");
-        }
-    }
-    if let Some(reason) = disabled {
+        Some(("every delivery failed for five days", now - disable_after))
+    };
+    let mut disabled = None;
+    if let Some((reason, failing_before)) = disable {
         let changed = tx
             .execute(
-                "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $3, updated_at = $4 WHERE tenant_id = $1 AND endpoint_id = $2 AND enabled = 1",
-                args![&due.tenant_id, &due.endpoint_id, reason, now],
+                "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $3, updated_at = $4 WHERE tenant_id = $1 AND endpoint_id = $2 \
+                 AND enabled = 1 AND (failing_since IS NULL OR failing_since <= $5)",
+                args![&due.tenant_id, &due.endpoint_id, reason, now, failing_before],
             )
             .await?;
         if changed == 1 {
-            events::record(
-                &mut tx,
-                NewEvent {
-                    tenant_id: &due.tenant_id,
-                    event_type: "webhook_endpoint.disabled",
-                    resource_type: "webhook_endpoint",
-                    resource_id: &due.endpoint_id,
-                    data: serde_json::json!({ "endpointId": due.endpoint_id, "reason": reason }),
-                },
-            )
-            .await?;
+            disabled = Some(reason);
         }
+    }
+    if let Some(reason) = disabled {
+        events::record(
+            &mut tx,
+            NewEvent {
+                tenant_id: &due.tenant_id,
+                event_type: "webhook_endpoint.disabled",
+                resource_type: "webhook_endpoint",
+                resource_id: &due.endpoint_id,
+                data: serde_json::json!({ "endpointId": due.endpoint_id, "reason": reason }),
+            },
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(disabled.is_some())

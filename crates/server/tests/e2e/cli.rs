@@ -164,7 +164,6 @@ async fn serve_bootstraps_then_stops_gracefully(backend: Backend) {
         .stderr(Stdio::null())
         .spawn()
         .expect("start flexportal");
-    flexportal_worker::webhooks::install_tls_provider();
     let http = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
