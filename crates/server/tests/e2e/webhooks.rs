@@ -127,6 +127,20 @@ where
     panic!("{what} did not happen within 10 s");
 }
 
+/// The single number `sql` selects for a tenant's endpoint.
+async fn count(
+    db: &flexportal_store::Db,
+    sql: &'static str,
+    tenant_id: &str,
+    endpoint_id: &str,
+) -> i64 {
+    let rows: Vec<(i64,)> = db
+        .fetch_all(sql, vec![tenant_id.into(), endpoint_id.into()])
+        .await
+        .unwrap();
+    rows[0].0
+}
+
 async fn attempts(client: &Client, endpoint_id: &str) -> Vec<Value> {
     let (status, page) = send(
         client,
@@ -566,6 +580,169 @@ async fn private_targets_are_refused(s: &Server) {
         "secrets are shown once"
     );
     let _: &Tenant = &tenant;
+}
+
+on_both!(
+    private_targets_are_refused_at_send_time,
+    private_targets_are_refused_at_send_time,
+    |state, dispatcher| {
+        // Registration sees `rebind.example` on a public address; by the time of sending it
+        // points at this machine: DNS rebinding.
+        state.webhooks.allow_private = false;
+        state.webhooks.host_overrides = flexportal_domain::webhooks::HostOverrides::new([(
+            "rebind.example".to_string(),
+            vec!["93.184.216.34".parse().unwrap()],
+        )]);
+        dispatcher.allow_private_targets = false;
+        dispatcher.host_overrides = flexportal_domain::webhooks::HostOverrides::new([(
+            "rebind.example".to_string(),
+            vec!["127.0.0.1".parse().unwrap()],
+        )]);
+    }
+);
+async fn private_targets_are_refused_at_send_time(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let mut receiver = Receiver::start().await;
+    let port = receiver.url.rsplit(':').next().unwrap().to_string();
+    let (rebound, _) = register(&client, &format!("http://rebind.example:{port}"), json!({})).await;
+    // An address literal allowed when it was registered (by a server with the allow flag) is
+    // checked again by a dispatcher without it.
+    let lenient = s
+        .sibling(|state| {
+            state.webhooks.allow_insecure = true;
+            state.webhooks.allow_private = true;
+        })
+        .await;
+    let (literal, _) = register(&lenient.client(&tenant), &receiver.url, json!({})).await;
+    for (endpoint, refusal) in [
+        (&rebound, "rebind.example resolves to no public address"),
+        (
+            &literal,
+            "127.0.0.1 is a private, loopback or link-local address",
+        ),
+    ] {
+        let (status, _) = send(
+            &client,
+            RawRequest::post(format!("/v1/webhook-endpoints/{endpoint}/test"), json!({})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        eventually("the refused attempt is logged", || async {
+            !attempts(&client, endpoint).await.is_empty()
+        })
+        .await;
+        let log = attempts(&client, endpoint).await;
+        assert!(log[0].get("statusCode").is_none(), "{log:?}");
+        assert_eq!(log[0]["succeeded"], false);
+        assert_eq!(log[0]["error"], refusal, "{log:?}");
+    }
+    assert!(
+        receiver.incoming.try_recv().is_err(),
+        "nothing reached the private address"
+    );
+}
+
+on_both!(
+    failing_for_five_days_disables,
+    failing_for_five_days_disables
+);
+async fn failing_for_five_days_disables(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let day = 86_400_000_000_i64;
+    let now = flexportal_domain::time::now_micros();
+    // Two endpoints that have failed every delivery since before: one for six days, one for
+    // four. Both fail once more; only the first has failed for five days in a row.
+    let mut six_days = Receiver::start().await;
+    let mut four_days = Receiver::start().await;
+    six_days.script(&[Reply::Status(500)]);
+    four_days.script(&[Reply::Status(500)]);
+    let only_orders = json!({ "eventTypes": ["order.created"] });
+    let (long_failing, _) = register(&client, &six_days.url, only_orders.clone()).await;
+    let (recently_failing, _) = register(&client, &four_days.url, only_orders).await;
+    for (endpoint, since) in [
+        (&long_failing, now - 6 * day),
+        (&recently_failing, now - 4 * day),
+    ] {
+        s.db.execute(
+            "UPDATE webhook_endpoints SET failing_since = $3 WHERE tenant_id = $1 AND endpoint_id = $2",
+            vec![tenant.tenant_id.clone().into(), endpoint.clone().into(), since.into()],
+        )
+        .await
+        .unwrap();
+    }
+    catalog(&client).await;
+    send(
+        &client,
+        RawRequest::post("/v1/orders", order_body("failing@example.com")),
+    )
+    .await;
+    six_days.next().await;
+    four_days.next().await;
+    // The four-day endpoint's retry succeeds, which ends its run of failures.
+    four_days.next().await;
+    eventually("the long-failing endpoint is disabled", || async {
+        let (_, body) = send(
+            &client,
+            RawRequest::get(format!("/v1/webhook-endpoints/{long_failing}")),
+        )
+        .await;
+        body["endpoint"]["enabled"] == false
+    })
+    .await;
+    let (_, body) = send(
+        &client,
+        RawRequest::get(format!("/v1/webhook-endpoints/{long_failing}")),
+    )
+    .await;
+    assert!(
+        body["endpoint"]["disabledReason"]
+            .as_str()
+            .unwrap()
+            .contains("five days"),
+        "{body}"
+    );
+    let (_, disabled) = send(
+        &client,
+        RawRequest::get(format!(
+            "/v1/events?type=webhook_endpoint.disabled&resourceId={long_failing}"
+        )),
+    )
+    .await;
+    assert_eq!(disabled["events"].as_array().unwrap().len(), 1);
+    // Its pending retry is dropped, not sent: one attempt logged, nothing more arrives.
+    eventually("the retry is dropped", || async {
+        count(
+            &s.db,
+            "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'failed'",
+            &tenant.tenant_id,
+            &long_failing,
+        )
+        .await
+            == 1
+    })
+    .await;
+    assert_eq!(attempts(&client, &long_failing).await.len(), 1);
+    assert!(six_days.incoming.try_recv().is_err());
+
+    eventually("the recovered endpoint's run of failures ends", || async {
+        count(
+            &s.db,
+            "SELECT COUNT(*) AS n FROM webhook_endpoints WHERE tenant_id = $1 AND endpoint_id = $2 AND failing_since IS NULL",
+            &tenant.tenant_id,
+            &recently_failing,
+        )
+        .await
+            == 1
+    })
+    .await;
+    let (_, body) = send(
+        &client,
+        RawRequest::get(format!("/v1/webhook-endpoints/{recently_failing}")),
+    )
+    .await;
+    assert_eq!(body["endpoint"]["enabled"], true);
 }
 
 on_both!(replay_recover_and_metrics, replay_recover_and_metrics);

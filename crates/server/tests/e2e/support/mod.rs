@@ -145,6 +145,15 @@ impl CleanupHandle {
 impl Server {
     /// Starts the server on 127.0.0.1:0; `None` when `backend` is unavailable here.
     pub async fn start(backend: Backend) -> Option<Server> {
+        Server::start_with(backend, |_, _| {}).await
+    }
+
+    /// Starts the server with the test defaults, then `configure` changes the API's state and
+    /// the webhook dispatcher's settings.
+    pub async fn start_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut AppState, &mut flexportal_worker::webhooks::DispatcherConfig),
+    ) -> Option<Server> {
         let (db, _url, cleanup) = fresh_database(backend).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -167,6 +176,7 @@ impl Server {
         // Retries at once and a short patience, so failure scenarios finish in seconds.
         webhooks.retry_schedule = vec![0; 9];
         webhooks.timeout = std::time::Duration::from_secs(2);
+        configure(&mut state, &mut webhooks);
         let sealing_key = state.webhooks.sealing_key.clone();
         let task = tokio::spawn(flexportal_server::serve(
             state,
@@ -319,6 +329,24 @@ macro_rules! on_both {
             }
         }
     };
+    ($name:ident, $scenario:ident, $configure:expr) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                $crate::support::run_with($crate::support::Backend::Sqlite, $configure, |s| {
+                    Box::pin(super::$scenario(s))
+                })
+                .await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                $crate::support::run_with($crate::support::Backend::Postgres, $configure, |s| {
+                    Box::pin(super::$scenario(s))
+                })
+                .await;
+            }
+        }
+    };
 }
 
 pub async fn run<F>(backend: Backend, scenario: F)
@@ -327,7 +355,20 @@ where
         &'a Server,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>,
 {
-    let Some(server) = Server::start(backend).await else {
+    run_with(backend, |_, _| {}, scenario).await
+}
+
+/// [`run`] on a server whose settings `configure` changes first.
+pub async fn run_with<F>(
+    backend: Backend,
+    configure: impl FnOnce(&mut AppState, &mut flexportal_worker::webhooks::DispatcherConfig),
+    scenario: F,
+) where
+    F: for<'a> FnOnce(
+        &'a Server,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>,
+{
+    let Some(server) = Server::start_with(backend, configure).await else {
         return;
     };
     scenario(&server).await;
