@@ -63,6 +63,9 @@ pub struct Dispatcher {
     config: DispatcherConfig,
     http: reqwest::Client,
     owner: String,
+    /// Signalled when a delivery finishes: it frees a slot of its endpoint, so the next round
+    /// need not wait for the poll interval.
+    finished: tokio::sync::Notify,
 }
 
 /// Resolves names like the system does, then drops private, loopback and link-local addresses
@@ -123,6 +126,7 @@ impl Dispatcher {
             config,
             http,
             owner: flexportal_domain::ids::IdKind::Message.generate(),
+            finished: tokio::sync::Notify::new(),
         })
     }
 
@@ -151,6 +155,7 @@ impl Dispatcher {
                         // The lease expires and another round retries it.
                         tracing::warn!(error = %e, event_id = %row.event_id, "webhook delivery not recorded");
                     }
+                    me.finished.notify_one();
                 });
             }
         }
@@ -376,11 +381,17 @@ fn retry_after_secs(value: &str) -> Option<u64> {
 }
 
 /// Runs dispatch rounds until the task is dropped: at once again while there is work, otherwise
-/// after `poll_every`.
+/// when a delivery finishes or after `poll_every`, whichever comes first.
 pub async fn run_dispatcher(dispatcher: Arc<Dispatcher>) {
     loop {
         match dispatcher.round().await {
-            Ok(0) => tokio::time::sleep(dispatcher.config.poll_every).await,
+            Ok(0) => {
+                let _ = tokio::time::timeout(
+                    dispatcher.config.poll_every,
+                    dispatcher.finished.notified(),
+                )
+                .await;
+            }
             Ok(_) => tokio::task::yield_now().await,
             Err(e) => {
                 tracing::warn!(error = %e, "webhook dispatch round failed");
