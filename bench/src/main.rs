@@ -17,31 +17,24 @@ use flexportal_store::list::SortColumn;
 use flexportal_store::products::{self, ProductFilters};
 
 mod sweep;
+mod webhooks;
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
     flexportal_worker::webhooks::install_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("sweep") {
-        let url = args.get(1).cloned().unwrap_or_else(|| {
-            format!(
-                "sqlite://{}/flexportal-bench-{}/bench.db",
-                std::env::temp_dir().display(),
-                flexportal_domain::ids::IdKind::Event.generate()
-            )
-        });
-        let number =
-            |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
-        return sweep::run(&url, number(2, 5_000), number(3, 50_000)).await;
-    }
-    let default_url = format!(
-        "sqlite://{}/flexportal-bench-{}/bench.db",
-        std::env::temp_dir().display(),
-        flexportal_domain::ids::IdKind::Event.generate()
-    );
-    let url = args.first().cloned().unwrap_or(default_url);
+    let (command, rest) = match args.first().map(String::as_str) {
+        Some(command @ ("sweep" | "webhooks")) => (command, &args[1..]),
+        _ => ("catalog", &args[..]),
+    };
+    let url = rest.first().cloned().unwrap_or_else(scratch_sqlite);
     let number =
-        |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+        |i: usize, default: usize| rest.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+    match command {
+        "sweep" => return sweep::run(&url, number(1, 5_000), number(2, 50_000)).await,
+        "webhooks" => return webhooks::run(&url, number(1, 3_000), number(2, 8)).await,
+        _ => {}
+    }
     let (product_count, requests, concurrency) =
         (number(1, 10_000), number(2, 4_000), number(3, 16));
 
@@ -208,6 +201,15 @@ where
         worker.await.map_err(|e| e.to_string())??;
     }
     Ok(requests as f64 / started.elapsed().as_secs_f64())
+}
+
+/// A new SQLite database in the temp folder.
+fn scratch_sqlite() -> String {
+    format!(
+        "sqlite://{}/flexportal-bench-{}/bench.db",
+        std::env::temp_dir().display(),
+        flexportal_domain::ids::IdKind::Event.generate()
+    )
 }
 
 fn median(times: &[Duration]) -> Duration {

@@ -51,6 +51,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_webhooks.sql"),
         postgres: include_str!("../migrations/postgres/0006_webhooks.sql"),
     },
+    Migration {
+        version: 7,
+        name: "webhook_leases",
+        sqlite: include_str!("../migrations/sqlite/0007_webhook_leases.sql"),
+        postgres: include_str!("../migrations/postgres/0007_webhook_leases.sql"),
+    },
 ];
 
 crate::row! {
@@ -172,8 +178,9 @@ pub async fn schema_shape(db: &Db) -> Result<SchemaShape> {
             },
             Dialect::Postgres => {
                 let unique = index.definition.starts_with("CREATE UNIQUE");
-                let inner = index
-                    .definition
+                // A partial index ends in `WHERE (…)`; its columns are in the parentheses before.
+                let definition = index.definition.split(" WHERE ").next().unwrap_or_default();
+                let inner = definition
                     .rsplit_once('(')
                     .map(|(_, r)| r.trim_end_matches(')'))
                     .unwrap_or("");

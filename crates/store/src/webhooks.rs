@@ -456,31 +456,74 @@ pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<Due>> {
     .await
 }
 
-/// Claims a due delivery until `lease_until`; `false` when another dispatcher got it first or
-/// the endpoint already has its most deliveries in flight.
-pub async fn claim(db: &Db, due: &Due, owner: &str, now: i64, lease_until: i64) -> Result<bool> {
-    let claimed = db
-        .execute(
-            "UPDATE webhook_deliveries SET next_attempt_at = $5, lease_owner = $4, updated_at = $6 \
-             WHERE tenant_id = $1 AND event_id = $2 AND endpoint_id = $3 AND status = 'pending' AND next_attempt_at <= $6 \
-             AND (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.tenant_id = $1 AND d.endpoint_id = $3 AND d.status = 'pending' \
-                  AND d.lease_owner IS NOT NULL AND d.next_attempt_at > $6) \
-                 < (SELECT e.max_in_flight FROM webhook_endpoints e WHERE e.tenant_id = $1 AND e.endpoint_id = $3)",
-            args![&due.tenant_id, &due.event_id, &due.endpoint_id, owner, lease_until, now],
+/// Claims `rows`, due deliveries of one endpoint, until `lease_until`, unless a dispatcher
+/// already has deliveries of that endpoint out: one batch per endpoint at a time keeps its
+/// deliveries in event order and its requests within its `max_in_flight`, however many servers
+/// dispatch. Returns the rows claimed; a row another dispatcher took first is left out.
+pub async fn claim_batch(
+    db: &Db,
+    rows: &[Due],
+    owner: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<Vec<Due>> {
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let mut tx = db.begin().await?;
+    let busy: Option<(String,)> = tx
+        .fetch_optional(
+            "SELECT event_id FROM webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND lease_owner IS NOT NULL \
+             AND next_attempt_at > $3 AND status = 'pending' LIMIT 1",
+            args![&first.tenant_id, &first.endpoint_id, now],
         )
         .await?;
-    Ok(claimed == 1)
+    if busy.is_some() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..rows.len()).map(|i| format!("${}", i + 6)).collect();
+    let mut arguments = args![
+        &first.tenant_id,
+        &first.endpoint_id,
+        lease_until,
+        owner,
+        now
+    ];
+    arguments.extend(rows.iter().map(|row| row.event_id.as_str().into()));
+    let claimed: Vec<(String,)> = tx
+        .fetch_all(
+            format!(
+                "UPDATE webhook_deliveries SET next_attempt_at = $3, lease_owner = $4, updated_at = $5 \
+                 WHERE tenant_id = $1 AND endpoint_id = $2 AND status = 'pending' AND next_attempt_at <= $5 \
+                 AND event_id IN ({}) RETURNING event_id",
+                placeholders.join(", ")
+            ),
+            arguments,
+        )
+        .await?;
+    tx.commit().await?;
+    let claimed: std::collections::HashSet<String> = claimed.into_iter().map(|(id,)| id).collect();
+    Ok(rows
+        .iter()
+        .filter(|row| claimed.contains(&row.event_id))
+        .cloned()
+        .collect())
 }
 
-/// What a delivery needs: the event and the endpoint as they are now.
-pub async fn delivery_context(db: &Db, due: &Due) -> Result<Option<(events::Event, Endpoint)>> {
-    let event: Option<events::Event> = db
-        .fetch_optional(EVENT_BY_ID, args![&due.tenant_id, &due.event_id])
-        .await?;
-    let endpoint: Option<Endpoint> = db
-        .fetch_optional(endpoint_by_id(), args![&due.tenant_id, &due.endpoint_id])
-        .await?;
-    Ok(event.zip(endpoint))
+/// The endpoint a batch goes to, as it is now.
+pub async fn delivery_endpoint(
+    db: &Db,
+    tenant_id: &str,
+    endpoint_id: &str,
+) -> Result<Option<Endpoint>> {
+    db.fetch_optional(endpoint_by_id(), args![tenant_id, endpoint_id])
+        .await
+}
+
+/// The event a delivery carries.
+pub async fn delivery_event(db: &Db, due: &Due) -> Result<Option<events::Event>> {
+    db.fetch_optional(EVENT_BY_ID, args![&due.tenant_id, &due.event_id])
+        .await
 }
 
 /// One attempt's result as the log keeps it.
@@ -505,17 +548,47 @@ pub enum Next {
     Dropped,
 }
 
-/// Logs an attempt and moves the delivery on, in one transaction; an endpoint failing for longer
-/// than `disable_after` (microseconds) is disabled. Returns whether the endpoint was disabled.
+/// An attempt made, and what becomes of its delivery.
+pub struct Outcome {
+    pub due: Due,
+    pub attempt: AttemptRecord,
+    pub next: Next,
+}
+
+/// Logs a batch's attempts and moves each delivery on, and hands back the `unsent` rows, all in
+/// one transaction; an endpoint failing for longer than `disable_after` (microseconds) is
+/// disabled.
 pub async fn finish(
     db: &Db,
+    outcomes: Vec<Outcome>,
+    unsent: &[Due],
+    disable_after: i64,
+) -> Result<()> {
+    let now = now_micros();
+    let mut tx = db.begin().await?;
+    for Outcome { due, attempt, next } in outcomes {
+        finish_one(&mut tx, &due, attempt, next, disable_after, now).await?;
+    }
+    for due in unsent {
+        tx.execute(
+            "UPDATE webhook_deliveries SET next_attempt_at = $4, lease_owner = NULL, updated_at = $4 \
+             WHERE tenant_id = $1 AND event_id = $2 AND endpoint_id = $3 AND status = 'pending'",
+            args![&due.tenant_id, &due.event_id, &due.endpoint_id, now],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn finish_one(
+    tx: &mut Tx,
     due: &Due,
     attempt: AttemptRecord,
     next: Next,
     disable_after: i64,
-) -> Result<bool> {
-    let now = now_micros();
-    let mut tx = db.begin().await?;
+    now: i64,
+) -> Result<()> {
     let succeeded = matches!(next, Next::Succeeded);
     if !matches!(next, Next::Dropped) {
         tx.execute(
@@ -594,7 +667,7 @@ pub async fn finish(
     }
     if let Some(reason) = disabled {
         events::record(
-            &mut tx,
+            tx,
             NewEvent {
                 tenant_id: &due.tenant_id,
                 event_type: "webhook_endpoint.disabled",
@@ -605,8 +678,7 @@ pub async fn finish(
         )
         .await?;
     }
-    tx.commit().await?;
-    Ok(disabled.is_some())
+    Ok(())
 }
 
 crate::row! {

@@ -13,20 +13,24 @@ use flexportal_domain::webhooks::{
     DeliveryCounters, FAILING_FOR_DISABLE_SECS, HostOverrides, RETRY_SCHEDULE, is_private_target,
     message_id, retry_delay, secret_key, sign,
 };
-use flexportal_store::webhooks::{self as store, AttemptRecord, Due, Next};
+use flexportal_store::webhooks::{self as store, AttemptRecord, Due, Endpoint, Next, Outcome};
 use flexportal_store::{Db, StoreError};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 /// How long a receiver has to answer.
 const TIMEOUT: Duration = Duration::from_secs(15);
-/// A claimed delivery falls due again after this many timeouts if its dispatcher dies mid-send:
-/// long enough for the attempt and its bookkeeping, short enough that a crash delays little.
+/// A claimed batch falls due again after this many timeouts if its dispatcher dies mid-send:
+/// long enough for a few waves of slow attempts and the bookkeeping (a batch starts no request
+/// that could outlast it), short enough that a crash delays little.
 const LEASE_TIMEOUTS: u32 = 4;
 /// Bytes of an answer read at most; the log keeps the first KiB.
 const MAX_RESPONSE: usize = 64 * 1024;
 const EXCERPT: usize = 1024;
 /// Due rows looked at per round.
 const BATCH: i64 = 200;
+/// Deliveries of one endpoint claimed together: one write claims them and one records them,
+/// so a busy database spends two writes on many deliveries instead of two on each.
+const PER_ENDPOINT: usize = 64;
 
 pub struct DispatcherConfig {
     /// Opens the endpoints' sealed signing secrets: the key the API sealed them with.
@@ -63,9 +67,11 @@ pub struct Dispatcher {
     config: DispatcherConfig,
     http: reqwest::Client,
     owner: String,
-    /// Signalled when a delivery finishes: it frees a slot of its endpoint, so the next round
-    /// need not wait for the poll interval.
+    /// Signalled when a batch is recorded: its endpoint takes the next one, without waiting
+    /// for the poll interval.
     finished: tokio::sync::Notify,
+    /// Endpoints this dispatcher has a batch out to.
+    sending: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 /// Resolves names like the system does, then drops private, loopback and link-local addresses
@@ -127,49 +133,132 @@ impl Dispatcher {
             http,
             owner: flexportal_domain::ids::IdKind::Message.generate(),
             finished: tokio::sync::Notify::new(),
+            sending: Default::default(),
         })
     }
 
-    /// Claims what is due and delivers it; returns how many deliveries were started.
+    /// Claims what is due, a batch per endpoint, and delivers it; returns how many deliveries
+    /// were started.
     pub async fn round(self: &Arc<Self>) -> Result<usize, StoreError> {
         let now = now_micros();
         let due = store::due(&self.db, now, BATCH).await?;
         let lease_until = now + (self.config.timeout * LEASE_TIMEOUTS).as_micros() as i64;
-        let mut started = 0;
-        // Once an endpoint takes no more this round (full, or another dispatcher was first), its
-        // later rows wait too: a delivery finishing mid-round must not let a newer event jump
-        // ahead of an older one still queued.
-        let mut held: std::collections::HashSet<(String, String)> = Default::default();
+        let mut batches: Vec<Vec<Due>> = Vec::new();
         for row in due {
-            let endpoint = (row.tenant_id.clone(), row.endpoint_id.clone());
-            if held.contains(&endpoint) {
+            let endpoint = (row.tenant_id.as_str(), row.endpoint_id.as_str());
+            match batches
+                .iter_mut()
+                .find(|b| (b[0].tenant_id.as_str(), b[0].endpoint_id.as_str()) == endpoint)
+            {
+                Some(batch) => {
+                    if batch.len() < PER_ENDPOINT {
+                        batch.push(row);
+                    }
+                }
+                None => batches.push(vec![row]),
+            }
+        }
+        let mut started = 0;
+        for batch in batches {
+            let key = (batch[0].tenant_id.clone(), batch[0].endpoint_id.clone());
+            // Our own batch still out: the database would say so too, at the cost of a write.
+            if self.sending.lock().is_ok_and(|s| s.contains(&key)) {
                 continue;
             }
-            if !store::claim(&self.db, &row, &self.owner, now, lease_until).await? {
-                held.insert(endpoint);
-            } else {
-                started += 1;
-                let me = Arc::clone(self);
-                tokio::spawn(async move {
-                    if let Err(e) = me.deliver(&row).await {
-                        // The lease expires and another round retries it.
-                        tracing::warn!(error = %e, event_id = %row.event_id, "webhook delivery not recorded");
-                    }
-                    me.finished.notify_one();
-                });
+            let claimed =
+                store::claim_batch(&self.db, &batch, &self.owner, now, lease_until).await?;
+            if claimed.is_empty() {
+                continue;
             }
+            started += claimed.len();
+            if let Ok(mut sending) = self.sending.lock() {
+                sending.insert(key.clone());
+            }
+            let me = Arc::clone(self);
+            tokio::spawn(async move {
+                if let Err(e) = Arc::clone(&me).deliver_batch(claimed, lease_until).await {
+                    // The leases expire and a later round sends the batch again.
+                    tracing::warn!(error = %e, endpoint_id = %key.1, "webhook deliveries not recorded");
+                }
+                if let Ok(mut sending) = me.sending.lock() {
+                    sending.remove(&key);
+                }
+                me.finished.notify_one();
+            });
         }
         Ok(started)
     }
 
-    async fn deliver(&self, due: &Due) -> Result<(), StoreError> {
-        let Some((event, endpoint)) = store::delivery_context(&self.db, due).await? else {
-            store::finish(&self.db, due, dropped(), Next::Dropped, 0).await?;
-            return Ok(());
+    /// Sends a claimed batch in event order, at most the endpoint's `max_in_flight` at once, then
+    /// records every outcome in one transaction. A request that could not finish before the
+    /// lease runs out is not started, and its row goes back to the queue.
+    async fn deliver_batch(
+        self: Arc<Self>,
+        rows: Vec<Due>,
+        lease_until: i64,
+    ) -> Result<(), StoreError> {
+        let endpoint =
+            store::delivery_endpoint(&self.db, &rows[0].tenant_id, &rows[0].endpoint_id).await?;
+        let Some(endpoint) = endpoint.map(Arc::new) else {
+            let outcomes = rows.into_iter().map(dropped).collect();
+            return store::finish(&self.db, outcomes, &[], 0).await;
+        };
+        let slots = Arc::new(tokio::sync::Semaphore::new(
+            endpoint.max_in_flight.clamp(1, 64) as usize,
+        ));
+        let gone = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let patience = self.config.timeout.as_micros() as i64;
+        let mut sends = Vec::new();
+        let mut unsent = Vec::new();
+        for row in rows {
+            let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+                unsent.push(row);
+                continue;
+            };
+            // After a 410 the endpoint is disabled: the rest is dropped by a later round.
+            if gone.load(Ordering::Relaxed) || now_micros() + patience >= lease_until {
+                unsent.push(row);
+                continue;
+            }
+            let (me, endpoint, gone) =
+                (Arc::clone(&self), Arc::clone(&endpoint), Arc::clone(&gone));
+            sends.push(tokio::spawn(async move {
+                let outcome = me.deliver(row, &endpoint).await;
+                if matches!(
+                    outcome,
+                    Ok(Outcome {
+                        next: Next::Gone,
+                        ..
+                    })
+                ) {
+                    gone.store(true, Ordering::Relaxed);
+                }
+                drop(slot);
+                outcome
+            }));
+        }
+        let mut outcomes = Vec::with_capacity(sends.len());
+        for send in sends {
+            match send.await {
+                Ok(outcome) => outcomes.push(outcome?),
+                Err(e) => tracing::warn!(error = %e, "webhook send task failed"),
+            }
+        }
+        store::finish(
+            &self.db,
+            outcomes,
+            &unsent,
+            FAILING_FOR_DISABLE_SECS * 1_000_000,
+        )
+        .await
+    }
+
+    async fn deliver(&self, due: Due, endpoint: &Endpoint) -> Result<Outcome, StoreError> {
+        let Some(event) = store::delivery_event(&self.db, &due).await? else {
+            return Ok(dropped(due));
         };
         if endpoint.enabled == 0 && event.event_type != "ping" {
-            store::finish(&self.db, due, dropped(), Next::Dropped, 0).await?;
-            return Ok(());
+            return Ok(dropped(due));
         }
         let mut data: serde_json::Value =
             serde_json::from_str(&event.data).unwrap_or(serde_json::Value::Null);
@@ -250,23 +339,18 @@ impl Dispatcher {
             _ => &self.config.counters.failed,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let record = AttemptRecord {
-            event_type: event.event_type,
-            attempted_at: sent_at,
-            status_code,
-            duration_ms,
-            response_excerpt: excerpt,
-            error,
-        };
-        store::finish(
-            &self.db,
+        Ok(Outcome {
             due,
-            record,
+            attempt: AttemptRecord {
+                event_type: event.event_type,
+                attempted_at: sent_at,
+                status_code,
+                duration_ms,
+                response_excerpt: excerpt,
+                error,
+            },
             next,
-            FAILING_FOR_DISABLE_SECS * 1_000_000,
-        )
-        .await?;
-        Ok(())
+        })
     }
 
     /// IP-literal targets bypass the resolver, so they are checked here.
@@ -338,14 +422,19 @@ struct Answer {
     retry_after: Option<u64>,
 }
 
-fn dropped() -> AttemptRecord {
-    AttemptRecord {
-        event_type: String::new(),
-        attempted_at: now_micros(),
-        status_code: None,
-        duration_ms: 0,
-        response_excerpt: None,
-        error: None,
+/// A delivery whose endpoint or event is gone, or whose endpoint was disabled: not attempted.
+fn dropped(due: Due) -> Outcome {
+    Outcome {
+        due,
+        attempt: AttemptRecord {
+            event_type: String::new(),
+            attempted_at: now_micros(),
+            status_code: None,
+            duration_ms: 0,
+            response_excerpt: None,
+            error: None,
+        },
+        next: Next::Dropped,
     }
 }
 

@@ -2,6 +2,7 @@
 //! vanishing and hanging receivers; secret rotation; targets that must not be reached.
 
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,34 +35,41 @@ struct Receiver {
     url: String,
     script: Arc<Mutex<VecDeque<Reply>>>,
     incoming: mpsc::UnboundedReceiver<Received>,
+    /// The most requests it has had open at once.
+    peak: Arc<AtomicUsize>,
 }
 
 impl Receiver {
     async fn start() -> Receiver {
         let script: Arc<Mutex<VecDeque<Reply>>> = Arc::default();
+        let (open, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let (tx, incoming) = mpsc::unbounded_channel();
         let app = axum::Router::new().route(
             "/hook",
             axum::routing::post({
-                let script = script.clone();
+                let (script, open, peak) = (script.clone(), open.clone(), peak.clone());
                 move |headers: HeaderMap, body: Bytes| {
-                    let script = script.clone();
+                    let (script, open, peak) = (script.clone(), open.clone(), peak.clone());
                     let tx = tx.clone();
                     async move {
+                        let now_open = open.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now_open, Ordering::SeqCst);
                         let reply = script.lock().unwrap().pop_front();
                         let _ = tx.send(Received {
                             json: serde_json::from_slice(&body).unwrap_or(Value::Null),
                             headers,
                             body: body.to_vec(),
                         });
-                        match reply {
+                        let answer = match reply {
                             Some(Reply::Status(code)) => StatusCode::from_u16(code).unwrap(),
                             Some(Reply::Hang(how_long)) => {
                                 tokio::time::sleep(how_long).await;
                                 StatusCode::OK
                             }
                             None => StatusCode::OK,
-                        }
+                        };
+                        open.fetch_sub(1, Ordering::SeqCst);
+                        answer
                     }
                 }
             }),
@@ -75,6 +83,7 @@ impl Receiver {
             url,
             script,
             incoming,
+            peak,
         }
     }
 
@@ -459,6 +468,35 @@ async fn failing_vanishing_and_hanging_receivers(s: &Server) {
         "{log:?}"
     );
     assert_eq!(log[1]["statusCode"], 200);
+}
+
+on_both!(at_most_max_in_flight, at_most_max_in_flight);
+async fn at_most_max_in_flight(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let mut receiver = Receiver::start().await;
+    receiver.script(&[Reply::Hang(Duration::from_millis(150)); 12]);
+    let (endpoint, _) = register(&client, &receiver.url, json!({ "maxInFlight": 3 })).await;
+    for _ in 0..12 {
+        let (status, _) = send(
+            &client,
+            RawRequest::post(format!("/v1/webhook-endpoints/{endpoint}/test"), json!({})),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let mut ids = BTreeSet::new();
+    for _ in 0..12 {
+        ids.insert(
+            receiver.next().await.headers["webhook-id"]
+                .to_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    assert_eq!(ids.len(), 12);
+    // Twelve slow answers, three at a time: the limit is reached and never passed.
+    assert_eq!(receiver.peak.load(Ordering::SeqCst), 3);
 }
 
 on_both!(secret_rotation_overlaps, secret_rotation_overlaps);
