@@ -471,6 +471,7 @@ pub async fn claim_batch(
         return Ok(Vec::new());
     };
     let mut tx = db.begin().await?;
+    lock_endpoint(&mut tx, &first.tenant_id, &first.endpoint_id).await?;
     let busy: Option<(String,)> = tx
         .fetch_optional(
             "SELECT event_id FROM webhook_deliveries WHERE tenant_id = $1 AND endpoint_id = $2 AND lease_owner IS NOT NULL \
@@ -508,6 +509,19 @@ pub async fn claim_batch(
         .filter(|row| claimed.contains(&row.event_id))
         .cloned()
         .collect())
+}
+
+/// Holds the endpoint's row until the transaction ends, so that two servers claiming for one
+/// endpoint take turns (on PostgreSQL; SQLite runs one write transaction at a time anyway). Every
+/// transaction touching an endpoint and its deliveries locks the endpoint first, so they cannot
+/// deadlock.
+async fn lock_endpoint(tx: &mut Tx, tenant_id: &str, endpoint_id: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE webhook_endpoints SET max_in_flight = max_in_flight WHERE tenant_id = $1 AND endpoint_id = $2",
+        args![tenant_id, endpoint_id],
+    )
+    .await?;
+    Ok(())
 }
 
 /// The endpoint a batch goes to, as it is now.
@@ -555,9 +569,9 @@ pub struct Outcome {
     pub next: Next,
 }
 
-/// Logs a batch's attempts and moves each delivery on, and hands back the `unsent` rows, all in
-/// one transaction; an endpoint failing for longer than `disable_after` (microseconds) is
-/// disabled.
+/// Logs the attempts of one endpoint's batch, moves each delivery on and hands back the `unsent`
+/// rows, all in one transaction; an endpoint failing for longer than `disable_after`
+/// (microseconds) is disabled.
 pub async fn finish(
     db: &Db,
     outcomes: Vec<Outcome>,
@@ -566,6 +580,9 @@ pub async fn finish(
 ) -> Result<()> {
     let now = now_micros();
     let mut tx = db.begin().await?;
+    if let Some(due) = outcomes.first().map(|o| &o.due).or(unsent.first()) {
+        lock_endpoint(&mut tx, &due.tenant_id, &due.endpoint_id).await?;
+    }
     for Outcome { due, attempt, next } in outcomes {
         finish_one(&mut tx, &due, attempt, next, disable_after, now).await?;
     }
