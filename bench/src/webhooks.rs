@@ -120,7 +120,7 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> Result<(), Str
     let total = queued(&db, &tenant_id).await? as usize;
     let started = Instant::now();
     let dispatching = tokio::spawn(run_dispatcher(dispatcher));
-    wait_for(&seen, total, Duration::from_secs(600)).await?;
+    wait_for(&db, &seen, total, Duration::from_secs(600)).await?;
     let drain_secs = started.elapsed().as_secs_f64();
     let deliver_rate = total as f64 / drain_secs;
     println!(
@@ -154,6 +154,7 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> Result<(), Str
         .map_err(|e| e.to_string())?;
     let started = Instant::now();
     wait_for(
+        &db,
         &seen,
         before + recorded_again as usize,
         Duration::from_secs(600),
@@ -269,10 +270,19 @@ async fn queued(db: &Db, tenant_id: &str) -> Result<i64, String> {
     Ok(rows.first().map_or(0, |r| r.0))
 }
 
-/// Waits until the receiver has seen `total` distinct messages.
-async fn wait_for(seen: &Seen, total: usize, limit: Duration) -> Result<(), String> {
+/// Waits until the receiver has seen `total` distinct messages and the outbox has recorded
+/// them all, so what one phase leaves unrecorded is not counted against the next.
+async fn wait_for(db: &Db, seen: &Seen, total: usize, limit: Duration) -> Result<(), String> {
     let deadline = Instant::now() + limit;
-    while seen.count() < total {
+    loop {
+        if seen.count() >= total {
+            let (pending, _) = flexportal_store::webhooks::backlog(db)
+                .await
+                .map_err(|e| e.to_string())?;
+            if pending == 0 {
+                return Ok(());
+            }
+        }
         if Instant::now() > deadline {
             return Err(format!(
                 "{} of {total} delivered in {limit:?}",
@@ -281,5 +291,4 @@ async fn wait_for(seen: &Seen, total: usize, limit: Duration) -> Result<(), Stri
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    Ok(())
 }
