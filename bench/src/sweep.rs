@@ -191,6 +191,7 @@ async fn seed_order(
             created_by: "bench".into(),
             monthly_override: None,
             upgrade_from_rental_id: None,
+            billing_group_id: None,
         };
         rentals::create(db, unit, rental, start, wire.as_ref())
             .await

@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod assets;
 pub mod billing;
+pub mod billing_groups;
 pub mod business_unit;
 pub mod buyout;
 pub mod catalog;

@@ -2,6 +2,7 @@
 //! write in one transaction together with the event it records.
 
 pub mod assets;
+pub mod billing_groups;
 pub mod customers;
 pub mod db;
 pub mod events;

@@ -57,6 +57,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_webhook_leases.sql"),
         postgres: include_str!("../migrations/postgres/0007_webhook_leases.sql"),
     },
+    Migration {
+        version: 8,
+        name: "billing_groups",
+        sqlite: include_str!("../migrations/sqlite/0008_billing_groups.sql"),
+        postgres: include_str!("../migrations/postgres/0008_billing_groups.sql"),
+    },
 ];
 
 crate::row! {

@@ -40,10 +40,12 @@ crate::row! {
         pub paid_at: Option<i64>,
         pub created_at: i64,
         pub updated_at: i64,
+        /// A consolidated payment's lines: JSON of `billing_groups::Line`, minor units.
+        pub line_items: Option<String>,
     }
 }
 
-pub(crate) const PAYMENT_COLUMNS: &str = "tenant_id, payment_id, customer_id, rental_id, billing_group_id, payment_type, category, billing_period, due_date, subtotal, tax_amount, tax_rate_bp, total, currency, status, idempotency_key, provider, payment_reference, marked_by, notes, cancellation_reason, failure_reason, next_retry_at, paid_at, created_at, updated_at";
+pub(crate) const PAYMENT_COLUMNS: &str = "tenant_id, payment_id, customer_id, rental_id, billing_group_id, payment_type, category, billing_period, due_date, subtotal, tax_amount, tax_rate_bp, total, currency, status, idempotency_key, provider, payment_reference, marked_by, notes, cancellation_reason, failure_reason, next_retry_at, paid_at, created_at, updated_at, line_items";
 
 /// A payment to schedule.
 pub(crate) struct NewPayment<'a> {
@@ -205,17 +207,28 @@ pub async fn change(
                 args![tenant_id, &current.customer_id, current.total, now],
             )
             .await?;
-            if let Some(rental_id) = &current.rental_id {
+            // What each rental collected: the whole payment, or its line of a consolidated one.
+            let shares: Vec<(String, i64)> = match &current.rental_id {
+                Some(rental_id) => vec![(rental_id.clone(), current.total)],
+                None => serde_json::from_str::<Vec<flexportal_domain::billing_groups::Line>>(
+                    current.line_items.as_deref().unwrap_or("[]"),
+                )
+                .unwrap_or_default()
+                .into_iter()
+                .map(|line| (line.rental_id, line.total))
+                .collect(),
+            };
+            for (rental_id, collected) in shares {
                 tx.execute(
                     "UPDATE rentals SET total_collected = total_collected + $3, updated_at = $4 WHERE tenant_id = $1 AND rental_id = $2",
-                    args![tenant_id, rental_id, current.total, now],
+                    args![tenant_id, &rental_id, collected, now],
                 )
                 .await?;
                 // The money counts towards the asset the rental is on (or ended on).
                 tx.execute(
                     "UPDATE asset_rentals SET collected = collected + $3 WHERE tenant_id = $1 AND rental_id = $2 \
                      AND serial_number = (SELECT asset_serial_number FROM rentals WHERE tenant_id = $1 AND rental_id = $2)",
-                    args![tenant_id, rental_id, current.total],
+                    args![tenant_id, &rental_id, collected],
                 )
                 .await?;
             }

@@ -18,7 +18,7 @@ use crate::orders::OrderItem;
 use crate::payments::{self, NewPayment, Payment};
 use crate::products::Variant;
 use crate::tenancy::BusinessUnit;
-use crate::{Result, StoreError, Wire, args, assets, orders};
+use crate::{Result, StoreError, Wire, args, assets, billing_groups, orders};
 
 crate::row! {
     #[derive(Debug, Clone)]
@@ -85,6 +85,8 @@ pub struct NewRental {
     /// Minor units; the order line's price when `None`.
     pub monthly_override: Option<i64>,
     pub upgrade_from_rental_id: Option<String>,
+    /// The billing group the rental joins.
+    pub billing_group_id: Option<String>,
 }
 
 fn refused(code: &'static str, message: impl Into<String>) -> StoreError {
@@ -215,6 +217,9 @@ pub(crate) async fn create_in(
                 )
             })?
     };
+    if let Some(group_id) = &new.billing_group_id {
+        billing_groups::check_joinable(tx, tenant_id, group_id, &order.customer_id).await?;
+    }
     let start = new.start_date.unwrap_or(today);
     let end = end_date(start, months);
     let rental_id = IdKind::Subscription.generate();
@@ -226,7 +231,7 @@ pub(crate) async fn create_in(
     );
     tx.execute(
         format!(
-            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, NULL, $18, $19, NULL, NULL, '[]', NULL, '[]', $20, NULL, NULL, $23, $21, $22, $22)"
+            "INSERT INTO rentals ({RENTAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'active', $13, $13, $14, $15, $16, $17, 0, $24, $18, $19, NULL, NULL, '[]', NULL, '[]', $20, NULL, NULL, $23, $21, $22, $22)"
         ),
         args![
             tenant_id,
@@ -251,7 +256,8 @@ pub(crate) async fn create_in(
             new.notes,
             &new.created_by,
             now,
-            new.upgrade_from_rental_id.clone()
+            new.upgrade_from_rental_id.clone(),
+            new.billing_group_id.clone()
         ],
     )
     .await?;
@@ -322,7 +328,16 @@ pub(crate) async fn create_in(
             .await?,
         );
     }
+    regroup(tx, &rental, wire).await?;
     Ok((rental, schedule))
+}
+
+/// A member's payments changed: its billing group bills them again.
+async fn regroup(tx: &mut Tx, rental: &Rental, wire: &dyn Wire) -> Result<()> {
+    if let Some(group_id) = &rental.billing_group_id {
+        billing_groups::resync_in(tx, &rental.tenant_id, group_id, wire).await?;
+    }
+    Ok(())
 }
 
 async fn get_in(tx: &mut Tx, tenant_id: &str, rental_id: &str) -> Result<Option<Rental>> {
@@ -403,6 +418,7 @@ pub async fn cancel(
     .await?;
     customer_loses_rental(&mut tx, &rental, now).await?;
     record(&mut tx, &rental, "subscription.ended", wire).await?;
+    regroup(&mut tx, &rental, wire).await?;
     let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -517,7 +533,8 @@ async fn lock_active(tx: &mut Tx, tenant_id: &str, rental_id: &str, now: i64) ->
 }
 
 /// Scheduled rental payments due after `today` that are not paid: what ending the rental now
-/// would not collect.
+/// would not collect. A month billed with the rental's group counts until the group's payment
+/// for it is paid.
 async fn remaining_in(
     tx: &mut Tx,
     tenant_id: &str,
@@ -526,8 +543,12 @@ async fn remaining_in(
 ) -> Result<Vec<Payment>> {
     tx.fetch_all(
         format!(
-            "SELECT {} FROM payments WHERE tenant_id = $1 AND rental_id = $2 AND category = 'rental' AND due_date > $3 \
-             AND status IN ('pending', 'failed', 'processing') ORDER BY due_date, payment_id",
+            "SELECT {} FROM payments p WHERE tenant_id = $1 AND rental_id = $2 AND category = 'rental' AND due_date > $3 \
+             AND (status IN ('pending', 'failed', 'processing') \
+                  OR (status = 'cancelled' AND billing_group_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM payments c \
+                      WHERE c.tenant_id = p.tenant_id AND c.billing_group_id = p.billing_group_id AND c.payment_type = 'consolidated' \
+                      AND c.billing_period = p.billing_period AND c.status = 'paid'))) \
+             ORDER BY due_date, payment_id",
             payments::PAYMENT_COLUMNS
         ),
         args![tenant_id, rental_id, today.to_string()],
@@ -666,6 +687,7 @@ pub async fn extend(
         .await?
         .ok_or(StoreError::NotFound)?;
     record(&mut tx, &extended, "subscription.extended", wire).await?;
+    regroup(&mut tx, &extended, wire).await?;
     tx.commit().await?;
     Ok(extended)
 }
@@ -796,6 +818,7 @@ pub async fn buyout(
         .await?
         .ok_or(StoreError::NotFound)?;
     record(&mut tx, &ended, "subscription.ended", wire).await?;
+    regroup(&mut tx, &ended, wire).await?;
     let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -974,6 +997,7 @@ pub async fn early_return(
         .await?
         .ok_or(StoreError::NotFound)?;
     record(&mut tx, &ended, "subscription.ended", wire).await?;
+    regroup(&mut tx, &ended, wire).await?;
     let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -1256,6 +1280,7 @@ pub async fn end_contract(
         .await?
         .ok_or(StoreError::NotFound)?;
     record(&mut tx, &rental, "subscription.ended", wire).await?;
+    regroup(&mut tx, &rental, wire).await?;
     let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -1359,6 +1384,8 @@ pub async fn upgrade(
             created_by: up.by,
             monthly_override: up.new_monthly_amount,
             upgrade_from_rental_id: Some(old.rental_id.clone()),
+            // The new device is billed where the old one was.
+            billing_group_id: old.billing_group_id.clone(),
         },
         today,
         wire,
@@ -1368,6 +1395,7 @@ pub async fn upgrade(
         .await?
         .ok_or(StoreError::NotFound)?;
     record(&mut tx, &ended, "subscription.upgraded", wire).await?;
+    regroup(&mut tx, &ended, wire).await?;
     let asset = assets::get_in(&mut tx, tenant_id, &ended.asset_serial_number)
         .await?
         .ok_or(StoreError::NotFound)?;

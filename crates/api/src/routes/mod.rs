@@ -8,6 +8,7 @@ use crate::AppState;
 
 pub mod api_keys;
 pub mod assets;
+pub mod billing_groups;
 pub mod business_units;
 pub mod customers;
 pub mod events;
@@ -73,6 +74,15 @@ pub fn v1() -> OpenApiRouter<AppState> {
             customers::get_customer,
             customers::update_customer,
             customers::delete_customer
+        ))
+        .routes(routes!(
+            billing_groups::create_group,
+            billing_groups::list_groups
+        ))
+        .routes(routes!(
+            billing_groups::get_group,
+            billing_groups::update_group,
+            billing_groups::delete_group
         ))
         .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
         .routes(routes!(

@@ -71,6 +71,37 @@ pub struct PaymentBody {
     pub paid_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// A consolidated payment's lines: one per member rental.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_items: Option<Vec<LineItemBody>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItemBody {
+    pub rental_id: String,
+    pub description: String,
+    /// Net of tax.
+    #[schema(value_type = f64)]
+    pub amount: serde_json::Value,
+    #[schema(value_type = f64)]
+    pub tax_amount: serde_json::Value,
+}
+
+fn line_items(p: &Payment, exponent: u32) -> Option<Vec<LineItemBody>> {
+    let lines: Vec<flexportal_domain::billing_groups::Line> =
+        serde_json::from_str(p.line_items.as_deref()?).ok()?;
+    Some(
+        lines
+            .into_iter()
+            .map(|line| LineItemBody {
+                rental_id: line.rental_id,
+                description: line.description,
+                amount: major_json(line.amount, exponent),
+                tax_amount: major_json(line.tax_amount, exponent),
+            })
+            .collect(),
+    )
 }
 
 pub fn payment_body(p: &Payment, exponent: u32) -> PaymentBody {
@@ -104,6 +135,7 @@ pub fn payment_body(p: &Payment, exponent: u32) -> PaymentBody {
         paid_at: p.paid_at.map(format_instant),
         created_at: format_instant(p.created_at),
         updated_at: format_instant(p.updated_at),
+        line_items: line_items(p, exponent),
     }
 }
 

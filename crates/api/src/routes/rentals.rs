@@ -234,7 +234,7 @@ pub struct RentalCreated {
 #[utoipa::path(post, path = "/v1/subscriptions", tag = "Subscriptions", request_body = RentalInput,
     responses(
         (status = 201, description = "Active rental with its payments", body = RentalCreated),
-        (status = 400, description = "VALIDATION_ERROR, ORDER_NOT_FOUND, ORDER_CANCELLED, ORDER_NOT_CONFIRMED, ASSET_NOT_FOUND, ASSET_NOT_AVAILABLE, NO_MATCHING_ORDER_ITEM, CUSTOMER_MISMATCH, INVALID_CONTRACT_LENGTH, BILLING_GROUP_NOT_FOUND", body = ErrorBody),
+        (status = 400, description = "VALIDATION_ERROR, ORDER_NOT_FOUND, ORDER_CANCELLED, ORDER_NOT_CONFIRMED, ASSET_NOT_FOUND, ASSET_NOT_AVAILABLE, NO_MATCHING_ORDER_ITEM, CUSTOMER_MISMATCH, INVALID_CONTRACT_LENGTH, BILLING_GROUP_NOT_FOUND, SUBSCRIPTION_DIFFERENT_CUSTOMER", body = ErrorBody),
     ))]
 pub async fn create_rental(
     State(state): State<AppState>,
@@ -269,15 +269,6 @@ pub async fn create_rental(
     }
     let notes = p.text("notes", input.notes, 5000);
     p.finish()?;
-    // No billing group can be referenced until billing groups can be created; an unknown one is
-    // a missing referenced entity.
-    if let Some(group) = input.billing_group_id {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "BILLING_GROUP_NOT_FOUND",
-            format!("No billing group {group}"),
-        ));
-    }
     let new = NewRental {
         order_id: order_id.unwrap_or_default(),
         serial_number: serial.unwrap_or_default(),
@@ -288,6 +279,7 @@ pub async fn create_rental(
         created_by: caller.key.key_id.clone(),
         monthly_override: None,
         upgrade_from_rental_id: None,
+        billing_group_id: input.billing_group_id,
     };
     let shapes = Shapes {
         exponent: caller.exponent(),

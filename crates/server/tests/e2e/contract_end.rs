@@ -135,6 +135,7 @@ async fn rentals_from(
             created_by: "key_test".into(),
             monthly_override: None,
             upgrade_from_rental_id: None,
+            billing_group_id: None,
         };
         let (made, _) = rental_store::create(&s.db, &unit, rental, start, &shapes)
             .await

@@ -3,6 +3,7 @@
 mod support;
 
 mod assets;
+mod billing_groups;
 mod catalog;
 mod catalog_lists;
 mod cli;
