@@ -9,18 +9,18 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::multipart::{Form, Part};
 
 use crate::inputs::Cursor;
-use crate::models::{BusinessUnitEnvelope, WebhookEndpointEnvelope};
+use crate::models::{BillingGroupEnvelope, BusinessUnitEnvelope, WebhookEndpointEnvelope};
 use crate::{
     ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetChanges, AssetDeleted, AssetQuery,
-    AssetWrite, BoughtOut, BusinessUnit, BuyoutQuote, BuyoutRequest, Client, Customer,
-    CustomerChanges, CustomerDeleted, CustomerQuery, CustomerWrite, EarlyReturnQuote,
-    EarlyReturnRequest, Error, Event, EventQuery, Extended, Extension, ImportResult, ListQuery,
-    MarkFailed, MarkPaid, NewApiKey, NewOrder, NewProduct, NewRental, Order, OrderQuery,
-    OrderWrite, Page, Payment, PaymentQuery, PaymentWrite, Product, ProductDeleted, ProductQuery,
-    ProductWrite, Rental, RentalCancellation, RentalCancelled, RentalCreated, RentalNotesSaved,
-    RentalQuery, Replaced, Replacement, ReturnedEarly, UpgradeRequest, Upgraded, Variant,
-    VariantQuery, VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
-    WebhookEndpointWrite, WebhookSecretRotated, segment,
+    AssetWrite, BillingGroup, BillingGroupQuery, BillingGroupWrite, BoughtOut, BusinessUnit,
+    BuyoutQuote, BuyoutRequest, Client, Customer, CustomerChanges, CustomerDeleted, CustomerQuery,
+    CustomerWrite, EarlyReturnQuote, EarlyReturnRequest, Error, Event, EventQuery, Extended,
+    Extension, ImportResult, ListQuery, MarkFailed, MarkPaid, NewApiKey, NewOrder, NewProduct,
+    NewRental, Order, OrderQuery, OrderWrite, Page, Payment, PaymentQuery, PaymentWrite, Product,
+    ProductDeleted, ProductQuery, ProductWrite, Rental, RentalCancellation, RentalCancelled,
+    RentalCreated, RentalNotesSaved, RentalQuery, Replaced, Replacement, ReturnedEarly,
+    UpgradeRequest, Upgraded, Variant, VariantQuery, VariantStatusResult, WebhookAttempt,
+    WebhookEndpoint, WebhookEndpointCreated, WebhookEndpointWrite, WebhookSecretRotated, segment,
 };
 
 impl Client {
@@ -594,6 +594,69 @@ impl Client {
         query: EventQuery,
     ) -> impl Stream<Item = Result<Event, Error>> + Unpin + '_ {
         paginate(query, move |q| async move { self.list_events(&q).await })
+    }
+
+    // ---- billing groups ------------------------------------------------------------------------
+
+    /// Groups a customer's active rentals; their unpaid months are billed as one payment a
+    /// month on the billing day.
+    pub async fn create_billing_group(
+        &self,
+        input: &BillingGroupWrite,
+    ) -> Result<BillingGroup, Error> {
+        let envelope: BillingGroupEnvelope = self
+            .call(Method::POST, "/v1/billing-groups", |r| r.json(input))
+            .await?;
+        Ok(envelope.billing_group)
+    }
+
+    /// One page of billing groups.
+    pub async fn list_billing_groups(
+        &self,
+        query: &BillingGroupQuery,
+    ) -> Result<Page<BillingGroup>, Error> {
+        self.list("/v1/billing-groups", "billingGroups", query)
+            .await
+    }
+
+    pub async fn get_billing_group(&self, group_id: &str) -> Result<BillingGroup, Error> {
+        let envelope: BillingGroupEnvelope = self
+            .call(
+                Method::GET,
+                &format!("/v1/billing-groups/{}", segment(group_id)),
+                |r| r,
+            )
+            .await?;
+        Ok(envelope.billing_group)
+    }
+
+    /// Changes a group; `rental_ids` replaces the membership. Only months not yet issued and
+    /// unpaid are billed anew.
+    pub async fn update_billing_group(
+        &self,
+        group_id: &str,
+        changes: &BillingGroupWrite,
+    ) -> Result<BillingGroup, Error> {
+        let envelope: BillingGroupEnvelope = self
+            .call(
+                Method::PATCH,
+                &format!("/v1/billing-groups/{}", segment(group_id)),
+                |r| r.json(changes),
+            )
+            .await?;
+        Ok(envelope.billing_group)
+    }
+
+    /// Deletes a group; its members pay on their own again.
+    pub async fn delete_billing_group(&self, group_id: &str) -> Result<(), Error> {
+        let _: serde_json::Value = self
+            .call(
+                Method::DELETE,
+                &format!("/v1/billing-groups/{}", segment(group_id)),
+                |r| r,
+            )
+            .await?;
+        Ok(())
     }
 
     // ---- webhooks ------------------------------------------------------------------------------

@@ -703,6 +703,7 @@ macro_rules! cursor {
 }
 
 cursor!(
+    BillingGroupQuery,
     ProductQuery,
     VariantQuery,
     EventQuery,
@@ -729,4 +730,41 @@ pub struct WebhookEndpointWrite {
     pub enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<i64>,
+}
+
+/// A billing group to create, or the changes to one; `None` fields are not sent.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingGroupWrite {
+    /// Create only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    /// 1–28.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_day: Option<i64>,
+    /// On update, replaces the membership.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rental_ids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Update only: `active` or `inactive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// Filters and paging for `list_billing_groups`, newest first.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingGroupQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// `active` or `inactive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }

@@ -10,8 +10,10 @@ use serde::Deserialize;
 pub struct Page<T> {
     pub items: Vec<T>,
     pub count: usize,
-    /// The page size the server applied, which may differ from the one asked for.
-    pub limit: i64,
+    /// The page size the server applied, which may differ from the one asked for; `None` for
+    /// the lists whose official shape does not report it (billing groups).
+    #[serde(default)]
+    pub limit: Option<i64>,
     pub has_more: bool,
     /// Pass as `start_after` to fetch the next page; present only while `has_more`.
     #[serde(default)]
@@ -765,6 +767,21 @@ pub struct Payment {
     pub paid_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// A consolidated payment's lines, one per rental of its billing group.
+    #[serde(default)]
+    pub line_items: Option<Vec<LineItem>>,
+}
+
+/// One rental's share of a consolidated payment.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItem {
+    pub rental_id: String,
+    pub description: String,
+    /// Net of tax.
+    pub amount: f64,
+    #[serde(default)]
+    pub tax_amount: f64,
 }
 
 /// A payment as read alone, or after marking it paid or failed or cancelling it.
@@ -935,4 +952,36 @@ pub struct WebhookAttempt {
     pub response_excerpt: Option<String>,
     #[serde(default)]
     pub error: Option<String>,
+}
+
+/// A billing group: one customer's rentals billed together, one payment a month.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingGroup {
+    pub billing_group_id: String,
+    pub tenant_id: String,
+    pub customer_id: String,
+    pub group_name: String,
+    /// The active rentals in the group.
+    #[serde(default)]
+    pub rental_ids: Vec<String>,
+    /// Day of the month its payment is issued, 1–28.
+    pub billing_day: i64,
+    pub total_monthly_amount: f64,
+    #[serde(default)]
+    pub active_rental_count: i64,
+    pub currency: String,
+    /// `active` or `inactive`.
+    pub status: String,
+    pub created_by: String,
+    #[serde(default)]
+    pub notes: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BillingGroupEnvelope {
+    pub billing_group: BillingGroup,
 }

@@ -530,3 +530,76 @@ async fn joining_and_refusals(s: &Server) {
     let (status, _) = send(&client, RawRequest::delete("/v1/billing-groups/bg_nope")).await;
     assert_eq!(status, 404);
 }
+
+on_both!(
+    typed_client_for_billing_groups,
+    typed_client_for_billing_groups
+);
+async fn typed_client_for_billing_groups(s: &Server) {
+    use flexportal_client::{BillingGroupQuery, BillingGroupWrite, PaymentQuery};
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let (customer_id, rentals) = three_rentals(&client, "typed@example.com", &later_start()).await;
+    let group = client
+        .create_billing_group(&BillingGroupWrite {
+            customer_id: Some(customer_id.clone()),
+            group_name: Some("Typed".into()),
+            billing_day: Some(5),
+            rental_ids: Some(rentals[..2].to_vec()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (group.total_monthly_amount, group.active_rental_count),
+        (218.0, 2)
+    );
+    let listed = client
+        .list_billing_groups(&BillingGroupQuery {
+            customer_id: Some(customer_id),
+            status: Some("active".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.items, vec![group.clone()]);
+    let first = client
+        .list_payments(&PaymentQuery {
+            billing_group_id: Some(group.billing_group_id.clone()),
+            status: Some("pending".into()),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let lines = first.items[0].line_items.clone().unwrap();
+    assert_eq!(lines.len(), 2);
+    let updated = client
+        .update_billing_group(
+            &group.billing_group_id,
+            &BillingGroupWrite {
+                rental_ids: Some(rentals.clone()),
+                notes: Some("all three".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.total_monthly_amount, 377.0);
+    assert_eq!(
+        client
+            .get_billing_group(&group.billing_group_id)
+            .await
+            .unwrap(),
+        updated
+    );
+    client
+        .delete_billing_group(&group.billing_group_id)
+        .await
+        .unwrap();
+    let err = client
+        .get_billing_group(&group.billing_group_id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("NOT_FOUND"));
+}
