@@ -103,8 +103,9 @@ pub struct Background {
     pub webhooks: Option<flexportal_worker::webhooks::DispatcherConfig>,
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests,
-/// with the `background` work running in the same process.
+/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests
+/// and webhook deliveries, with the `background` work running in the same process. Bounding how
+/// long that may take is the caller's business.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -131,12 +132,16 @@ pub async fn serve(
             every,
         )));
     }
+    let mut dispatcher = None;
     if let Some(config) = background.webhooks {
-        let dispatcher = flexportal_worker::webhooks::Dispatcher::new(db.clone(), config)
-            .map_err(std::io::Error::other)?;
+        let started = std::sync::Arc::new(
+            flexportal_worker::webhooks::Dispatcher::new(db.clone(), config)
+                .map_err(std::io::Error::other)?,
+        );
         workers.push(tokio::spawn(flexportal_worker::webhooks::run_dispatcher(
-            std::sync::Arc::new(dispatcher),
+            started.clone(),
         )));
+        dispatcher = Some(started);
     }
     let app = flexportal_api::app(state);
     let served = axum::serve(
@@ -146,6 +151,11 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     flusher.abort();
+    // Deliveries under way finish and are recorded, the rest goes back to the queue; the sweep
+    // works in single-rental transactions, so stopping it anywhere loses nothing.
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.drain().await;
+    }
     for worker in workers {
         worker.abort();
     }

@@ -88,6 +88,15 @@ struct Cli {
         default_value_t = 15
     )]
     webhook_timeout_secs: u64,
+    /// Seconds `serve` waits, after SIGTERM or Ctrl-C, for requests and webhook deliveries
+    /// under way to finish before it exits anyway.
+    #[arg(
+        long = "shutdown-timeout",
+        global = true,
+        env = "FLEXPORTAL_SHUTDOWN_TIMEOUT",
+        default_value_t = 30
+    )]
+    shutdown_timeout_secs: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -235,15 +244,31 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Worker => {
             let key = sealing_key(&cli)?;
             let config = dispatcher_config(&cli, key, Default::default());
-            let dispatcher = flexportal_worker::webhooks::Dispatcher::new(db.clone(), config)
-                .map_err(|e| format!("cannot start webhook delivery: {e}"))?;
+            let dispatcher = std::sync::Arc::new(
+                flexportal_worker::webhooks::Dispatcher::new(db.clone(), config)
+                    .map_err(|e| format!("cannot start webhook delivery: {e}"))?,
+            );
             tracing::info!(region = %cli.region, "worker running; Ctrl-C stops it");
-            tokio::select! {
-                _ = flexportal_worker::run(db.clone(), cli.region.clone(), flexportal_server::shapes(), std::time::Duration::from_secs(60)) => {}
-                _ = flexportal_worker::webhooks::run_dispatcher(std::sync::Arc::new(dispatcher)) => {}
-                _ = shutdown_signal() => {}
-            }
-            Ok(())
+            let sweep = tokio::spawn(flexportal_worker::run(
+                db.clone(),
+                cli.region.clone(),
+                flexportal_server::shapes(),
+                std::time::Duration::from_secs(60),
+            ));
+            let delivering = tokio::spawn(flexportal_worker::webhooks::run_dispatcher(
+                dispatcher.clone(),
+            ));
+            shutdown_signal().await;
+            sweep.abort();
+            let grace = std::time::Duration::from_secs(cli.shutdown_timeout_secs);
+            let drained = tokio::time::timeout(grace, dispatcher.drain()).await;
+            delivering.abort();
+            drained.map_err(|_| {
+                format!(
+                    "deliveries still under way {}s after the stop signal (--shutdown-timeout)",
+                    grace.as_secs()
+                )
+            })
         }
         Command::Migrate => {
             println!(
@@ -309,17 +334,37 @@ async fn serve(cli: &Cli, db: Db) -> Result<(), String> {
         state.webhook_counters.clone(),
     );
     tracing::info!(listen = %cli.listen, region = %cli.region, "serving; docs at /docs");
-    flexportal_server::serve(
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let signalled = |mut watch: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = watch.wait_for(|stop| *stop).await;
+    };
+    let serving = flexportal_server::serve(
         state,
         listener,
-        shutdown_signal(),
+        signalled(stopping.clone()),
         flexportal_server::Background {
             sweep_every: Some(std::time::Duration::from_secs(60)),
             webhooks: Some(webhooks),
         },
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    );
+    let grace = std::time::Duration::from_secs(cli.shutdown_timeout_secs);
+    tokio::select! {
+        served = serving => served.map_err(|e| e.to_string())?,
+        _ = async {
+            signalled(stopping).await;
+            tracing::info!(grace_secs = grace.as_secs(), "stopping: finishing requests and deliveries under way");
+            tokio::time::sleep(grace).await;
+        } => {
+            return Err(format!(
+                "still busy {}s after the stop signal (--shutdown-timeout); exiting with work unfinished",
+                grace.as_secs()
+            ));
+        }
+    }
     tracing::info!("stopped");
     Ok(())
 }

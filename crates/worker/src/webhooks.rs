@@ -72,6 +72,10 @@ pub struct Dispatcher {
     finished: tokio::sync::Notify,
     /// Endpoints this dispatcher has a batch out to.
     sending: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
+    /// Batches out right now, for [`Dispatcher::drain`].
+    batches_out: tokio::sync::watch::Sender<usize>,
+    /// Set by [`Dispatcher::drain`]: claim nothing more, start no more requests.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// Resolves names like the system does, then drops private, loopback and link-local addresses
@@ -134,12 +138,26 @@ impl Dispatcher {
             owner: flexportal_domain::ids::IdKind::Message.generate(),
             finished: tokio::sync::Notify::new(),
             sending: Default::default(),
+            batches_out: tokio::sync::watch::Sender::new(0),
+            stopping: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Stops claiming and starting requests, and waits until every batch out has recorded
+    /// its outcomes and handed back its unstarted rows: nothing stays leased to a process that
+    /// is going away.
+    pub async fn drain(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let mut out = self.batches_out.subscribe();
+        let _ = out.wait_for(|n| *n == 0).await;
     }
 
     /// Claims what is due, a batch per endpoint, and delivers it; returns how many deliveries
     /// were started.
     pub async fn round(self: &Arc<Self>) -> Result<usize, StoreError> {
+        if self.stopping.load(Ordering::SeqCst) {
+            return Ok(0);
+        }
         let now = now_micros();
         let due = store::due(&self.db, now, BATCH).await?;
         let lease_until = now + (self.config.timeout * LEASE_TIMEOUTS).as_micros() as i64;
@@ -165,11 +183,21 @@ impl Dispatcher {
             if self.sending.lock().is_ok_and(|s| s.contains(&key)) {
                 continue;
             }
-            let claimed =
-                store::claim_batch(&self.db, &batch, &self.owner, now, lease_until).await?;
-            if claimed.is_empty() {
-                continue;
+            // Counted out before claiming, so a drain never misses a claim in progress.
+            self.batches_out.send_modify(|n| *n += 1);
+            if self.stopping.load(Ordering::SeqCst) {
+                self.batches_out.send_modify(|n| *n -= 1);
+                break;
             }
+            let claimed =
+                match store::claim_batch(&self.db, &batch, &self.owner, now, lease_until).await {
+                    Ok(claimed) if !claimed.is_empty() => claimed,
+                    other => {
+                        self.batches_out.send_modify(|n| *n -= 1);
+                        other?;
+                        continue;
+                    }
+                };
             started += claimed.len();
             if let Ok(mut sending) = self.sending.lock() {
                 sending.insert(key.clone());
@@ -183,6 +211,7 @@ impl Dispatcher {
                 if let Ok(mut sending) = me.sending.lock() {
                     sending.remove(&key);
                 }
+                me.batches_out.send_modify(|n| *n -= 1);
                 me.finished.notify_one();
             });
         }
@@ -215,8 +244,12 @@ impl Dispatcher {
                 unsent.push(row);
                 continue;
             };
-            // After a 410 the endpoint is disabled: the rest is dropped by a later round.
-            if gone.load(Ordering::Relaxed) || now_micros() + patience >= lease_until {
+            // After a 410 the endpoint is disabled: the rest is dropped by a later round. A
+            // stopping server hands back what it has not started.
+            if gone.load(Ordering::Relaxed)
+                || self.stopping.load(Ordering::SeqCst)
+                || now_micros() + patience >= lease_until
+            {
                 unsent.push(row);
                 continue;
             }
@@ -472,7 +505,7 @@ fn retry_after_secs(value: &str) -> Option<u64> {
 /// Runs dispatch rounds until the task is dropped: at once again while there is work, otherwise
 /// when a delivery finishes or after `poll_every`, whichever comes first.
 pub async fn run_dispatcher(dispatcher: Arc<Dispatcher>) {
-    loop {
+    while !dispatcher.stopping.load(Ordering::SeqCst) {
         match dispatcher.round().await {
             Ok(0) => {
                 let _ = tokio::time::timeout(

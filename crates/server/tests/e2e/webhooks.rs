@@ -915,6 +915,10 @@ const PROCESS_KEY: &str = "7f3a9c1e5b2d4f6071829304a5b6c7d8e9f0a1b2c3d4e5f607182
 
 impl Process {
     async fn start(url: &str) -> Process {
+        Process::start_with(url, &[]).await
+    }
+
+    async fn start_with(url: &str, extra: &[&str]) -> Process {
         let port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             probe.local_addr().unwrap().port()
@@ -930,6 +934,7 @@ impl Process {
                 "--webhook-timeout-secs",
                 "1",
             ])
+            .args(extra)
             .env("FLEXPORTAL_DATABASE_URL", url)
             .env("FLEXPORTAL_SECRET_KEY", PROCESS_KEY)
             .env("FLEXPORTAL_LOG", "error")
@@ -955,6 +960,27 @@ impl Process {
 
     /// SIGKILL: no shutdown, no flush, whatever was in flight is cut off.
     fn kill(self) {}
+
+    /// SIGTERM, then the exit status, failing if it takes longer than `limit`.
+    async fn terminate(mut self, limit: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for flexportal") {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "flexportal still running {limit:?} after SIGTERM"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for Process {
@@ -1252,4 +1278,120 @@ async fn typed_client_for_webhooks(s: &Server) {
         matches!(err, flexportal_client::Error::Api { status: 404, .. }),
         "{err:?}"
     );
+}
+
+/// SIGTERM while a request is half sent and a delivery is under way: the request is answered,
+/// the delivery recorded, nothing stays leased, and the process exits 0 well within its grace.
+async fn stops_gracefully(backend: crate::support::Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some((db, url, cleanup)) = crate::support::fresh_database(backend).await else {
+        return;
+    };
+    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
+        .await
+        .unwrap();
+    let (key, tenant_id) = (
+        made.admin_key.secret.clone(),
+        made.business_unit.tenant_id.clone(),
+    );
+    let server = Process::start_with(&url, &["--shutdown-timeout", "10"]).await;
+    let client = Client::new(&server.base, &key, &tenant_id);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    let mut receiver = Receiver::start().await;
+    receiver.script(&[Reply::Hang(Duration::from_millis(800))]);
+    register(
+        &client,
+        &receiver.url,
+        json!({ "eventTypes": ["order.created"] }),
+    )
+    .await;
+    let (status, _) = send(
+        &client,
+        RawRequest::post("/v1/orders", order_body("first@example.com")),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // The receiver has the delivery and is taking its time over it.
+    receiver.next().await;
+
+    // A request whose body is still coming when the signal arrives.
+    let body = order_body("second@example.com").to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let address = server.base.trim_start_matches("http://").to_string();
+    let mut half_sent = tokio::net::TcpStream::connect(&address).await.unwrap();
+    half_sent
+        .write_all(
+            format!(
+                "POST /v1/orders HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {key}\r\nTenant-ID: {tenant_id}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    // Let the server read the headers and start the request before the signal.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let pid = server.child.id().to_string();
+    let stopping = tokio::spawn(server.terminate(Duration::from_secs(10)));
+    // New connections are refused once it is stopping.
+    for _ in 0..250 {
+        if tokio::net::TcpStream::connect(&address).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        tokio::net::TcpStream::connect(&address).await.is_err(),
+        "a stopping server ({pid}) takes no new connections"
+    );
+    half_sent.write_all(tail.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    half_sent.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+
+    let status = stopping.await.unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The delivery under way was recorded as delivered; nothing is left leased.
+    let succeeded: Vec<(i64,)> = db
+        .fetch_all(
+            "SELECT COUNT(*) FROM webhook_attempts WHERE tenant_id = $1 AND succeeded = 1",
+            vec![tenant_id.clone().into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(succeeded[0].0, 1);
+    let leased: Vec<(i64,)> = db
+        .fetch_all(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE tenant_id = $1 AND lease_owner IS NOT NULL",
+            vec![tenant_id.clone().into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(leased[0].0, 0);
+    let orders: Vec<(i64,)> = db
+        .fetch_all(
+            "SELECT COUNT(*) FROM orders WHERE tenant_id = $1",
+            vec![tenant_id.into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(orders[0].0, 2, "the half-sent order was created");
+    db.close().await;
+    cleanup.run().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_finishes_work_under_way_sqlite() {
+    stops_gracefully(crate::support::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_finishes_work_under_way_postgres() {
+    stops_gracefully(crate::support::Backend::Postgres).await;
 }
