@@ -124,6 +124,18 @@ impl ApiError {
         )
     }
 
+    /// 503 with `Retry-After`: nothing was changed, the same request may succeed shortly.
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError {
+            retry_after_secs: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                message,
+            )
+        }
+    }
+
     pub fn payload_too_large(limit: usize) -> ApiError {
         ApiError {
             details: vec![Detail::new(
@@ -162,6 +174,10 @@ impl From<StoreError> for ApiError {
                     "CONFLICT",
                     "The change conflicts with existing data; retry it",
                 )
+            }
+            other if other.is_unavailable() => {
+                tracing::warn!(error = %other, "database unavailable");
+                ApiError::unavailable("The database is unavailable; retry shortly")
             }
             other => {
                 tracing::error!(error = %other, "store failure");

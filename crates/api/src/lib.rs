@@ -44,6 +44,9 @@ pub struct AppState {
     pub webhooks: WebhookPolicy,
     /// Shared with the webhook dispatcher, reported by `/metrics`.
     pub webhook_counters: Arc<flexportal_domain::webhooks::DeliveryCounters>,
+    /// A request still running after this long is answered 503; what it had not committed is
+    /// rolled back.
+    pub request_timeout: std::time::Duration,
 }
 
 /// How webhook endpoints may be registered and how their secrets are kept.
@@ -86,6 +89,7 @@ impl AppState {
             key_usage: Arc::new(KeyUsage::default()),
             webhooks: WebhookPolicy::ephemeral(),
             webhook_counters: Arc::default(),
+            request_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -125,6 +129,7 @@ pub fn app(state: AppState) -> Router {
         })
         .fallback(|| async { ApiError::not_found("Route") })
         .with_state(state.clone())
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(middleware::from_fn_with_state(state, observe))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::internal().into_response()
@@ -137,6 +142,19 @@ pub fn app(state: AppState) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, NewRequestId))
+}
+
+/// Answers 503 for a request that outlives `request_timeout`. Dropping the handler drops its
+/// open transaction, which rolls back: a timed-out request changes nothing it had not committed.
+async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::unavailable(format!(
+            "The request did not finish within {} s; retry it",
+            state.request_timeout.as_secs_f64()
+        ))
+        .into_response(),
+    }
 }
 
 /// Metrics and the region header, for every response.

@@ -97,6 +97,14 @@ struct Cli {
         default_value_t = 30
     )]
     shutdown_timeout_secs: u64,
+    /// Seconds a request may run before it is answered 503 (and rolled back).
+    #[arg(
+        long = "request-timeout",
+        global = true,
+        env = "FLEXPORTAL_REQUEST_TIMEOUT",
+        default_value_t = 30
+    )]
+    request_timeout_secs: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -325,6 +333,7 @@ async fn serve(cli: &Cli, db: Db) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", cli.listen))?;
     let mut state = AppState::new(db, cli.region.clone());
     state.fair_use_per_minute = cli.fair_use_per_minute;
+    state.request_timeout = std::time::Duration::from_secs(cli.request_timeout_secs.max(1));
     state.webhooks.sealing_key = sealing_key(cli)?;
     state.webhooks.allow_insecure = cli.allow_insecure_webhooks;
     state.webhooks.allow_private = cli.allow_private_webhook_targets;

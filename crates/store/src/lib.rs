@@ -55,6 +55,33 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// The database cannot serve right now (unreachable, restarting, out of connections, disk
+    /// full or read-only) as opposed to a bug or bad data: worth retrying later.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // Busy (5), locked (6), read-only (8), I/O error (10), disk full (13),
+                    // cannot open (14); extended codes keep the primary one in the low byte.
+                    code.parse::<i64>()
+                        .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 8 | 10 | 13 | 14))
+                } else {
+                    // Connection exceptions (08…), shutting down or starting up (57P0…), out
+                    // of disk, memory or connections (53…).
+                    code.starts_with("08") || code.starts_with("57P0") || code.starts_with("53")
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Corrupt(e.to_string())

@@ -11,6 +11,7 @@ mod contract_end;
 mod customers;
 mod idempotency;
 mod lifecycle;
+mod limits;
 mod orders;
 mod pipeline;
 mod refusals;
