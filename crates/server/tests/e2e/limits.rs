@@ -28,15 +28,25 @@ async fn slow_requests_and_lost_databases(s: &Server) {
         .await
         .unwrap();
 
-    // Past its deadline a request is answered 503, and what it had begun is rolled back.
+    // Past its deadline a request is answered 503, and what it had begun is rolled back. The
+    // order waits behind a transaction holding its business unit's row (SQLite: the write
+    // lock), so it cannot finish in time however fast the machine is.
     let impatient = s
-        .sibling(|state| state.request_timeout = std::time::Duration::from_nanos(1))
+        .sibling(|state| state.request_timeout = std::time::Duration::from_millis(300))
         .await;
+    let mut hold = s.db.begin().await.unwrap();
+    hold.execute(
+        "UPDATE business_units SET updated_at = updated_at WHERE tenant_id = $1",
+        vec![tenant.tenant_id.clone().into()],
+    )
+    .await
+    .unwrap();
     let answer = impatient
         .client(&tenant)
         .send(RawRequest::post("/v1/orders", order()))
         .await
         .unwrap();
+    drop(hold);
     let body = answer.json.clone().unwrap_or_default();
     assert_eq!(
         (answer.status, body["error"]["code"].as_str()),
