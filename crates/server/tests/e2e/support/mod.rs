@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod conformance;
+pub mod process;
 
 use std::sync::Arc;
 
