@@ -4,6 +4,7 @@
 
 use flexportal_client::RawRequest;
 use serde_json::json;
+use std::time::Duration;
 
 use crate::on_both;
 use crate::support::{Server, fresh_database, simple_product};
@@ -92,5 +93,191 @@ async fn slow_requests_and_lost_databases(s: &Server) {
         .await
         .unwrap();
     assert_eq!(ready.status(), 503);
+    cleanup.run().await;
+}
+
+/// A TCP relay in front of PostgreSQL that can be cut: stopping it drops every connection
+/// through it and refuses new ones, which is what a server sees when its database goes down.
+struct Relay {
+    port: u16,
+    target: String,
+    running: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Relay {
+    async fn start(target: &str) -> Relay {
+        let mut relay = Relay {
+            port: 0,
+            target: target.to_string(),
+            running: None,
+        };
+        relay.resume().await;
+        relay
+    }
+
+    async fn resume(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("bind the relay");
+        self.port = listener.local_addr().unwrap().port();
+        let target = self.target.clone();
+        self.running = Some(tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                let target = target.clone();
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        }));
+    }
+
+    /// Aborting the task drops the listener and, with its JoinSet, every relayed connection.
+    fn cut(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.abort();
+        }
+    }
+}
+
+/// PostgreSQL goes away under load and comes back: meanwhile every request is answered 503
+/// with `Retry-After` within the request timeout, `/readyz` fails; afterwards the same process
+/// serves again, and every order it acknowledged is there.
+#[tokio::test(flavor = "multi_thread")]
+async fn database_outage_under_load() {
+    use crate::support::process::Process;
+    let Some((db, url, cleanup)) = fresh_database(crate::support::Backend::Postgres).await else {
+        return;
+    };
+    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
+        .await
+        .unwrap();
+    let (key, tenant_id) = (
+        made.admin_key.secret.clone(),
+        made.business_unit.tenant_id.clone(),
+    );
+    let parsed = reqwest::Url::parse(&url).unwrap();
+    let target = format!(
+        "{}:{}",
+        parsed.host_str().unwrap(),
+        parsed.port().unwrap_or(5432)
+    );
+    let mut relay = Relay::start(&target).await;
+    let mut through = parsed.clone();
+    through.set_port(Some(relay.port)).unwrap();
+    let server = Process::start_with(through.as_str(), &["--request-timeout", "3"]).await;
+    let client = flexportal_client::Client::new(&server.base, &key, &tenant_id);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+
+    let outage = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let (client, outage, stop) = (client.clone(), outage.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                let mut during_outage = Vec::new();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    n += 1;
+                    let mut body = order();
+                    body["customer"]["email"] = json!(format!("outage{w}-{n}@example.com"));
+                    let started = std::time::Instant::now();
+                    let down = outage.load(std::sync::atomic::Ordering::SeqCst);
+                    let answer = client
+                        .send(RawRequest::post("/v1/orders", body))
+                        .await
+                        .unwrap();
+                    let took = started.elapsed();
+                    let json = answer.json.clone().unwrap_or_default();
+                    match answer.status {
+                        201 => acknowledged
+                            .push(json["order"]["orderId"].as_str().unwrap().to_string()),
+                        503 => {
+                            assert_eq!(json["error"]["code"], "SERVICE_UNAVAILABLE", "{json}");
+                            assert_eq!(answer.header("retry-after"), Some("1"));
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        other => panic!("{other}: {json}"),
+                    }
+                    if down {
+                        during_outage.push((answer.status, took));
+                    }
+                }
+                (acknowledged, during_outage)
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    outage.store(true, std::sync::atomic::Ordering::SeqCst);
+    relay.cut();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let ready = reqwest::get(format!("{}/readyz", server.base))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503, "not ready while the database is down");
+    outage.store(false, std::sync::atomic::Ordering::SeqCst);
+    relay.resume().await;
+    // The same process recovers: orders go through again without a restart.
+    let mut recovered = false;
+    for _ in 0..150 {
+        let probe = client
+            .send(RawRequest::get("/v1/orders?limit=1"))
+            .await
+            .unwrap();
+        if probe.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        recovered,
+        "the server serves again once the database is back"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut acknowledged = Vec::new();
+    let mut during_outage = Vec::new();
+    for writer in writers {
+        let (acks, down) = writer.await.unwrap();
+        acknowledged.extend(acks);
+        during_outage.extend(down);
+    }
+    assert!(
+        during_outage.iter().any(|(status, _)| *status == 503),
+        "the outage was seen: {during_outage:?}"
+    );
+    let slowest = during_outage
+        .iter()
+        .map(|(_, took)| *took)
+        .max()
+        .unwrap_or_default();
+    assert!(
+        slowest < Duration::from_secs(5),
+        "no request hung: {slowest:?}"
+    );
+    let ready = reqwest::get(format!("{}/readyz", server.base))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    for order_id in &acknowledged {
+        let found = client
+            .send(RawRequest::get(format!("/v1/orders/{order_id}")))
+            .await
+            .unwrap();
+        assert_eq!(found.status, 200, "acknowledged order {order_id}");
+    }
+    drop(server);
+    db.close().await;
     cleanup.run().await;
 }
