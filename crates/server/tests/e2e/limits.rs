@@ -281,3 +281,97 @@ async fn database_outage_under_load() {
     db.close().await;
     cleanup.run().await;
 }
+
+/// SQLite made read-only, then full (`query_only`, `max_page_count` on the writer connection):
+/// writes are 503 with `Retry-After`, reads go on, nothing acknowledged is lost and the file
+/// stays sound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_read_only_and_full() {
+    crate::support::run(crate::support::Backend::Sqlite, |s| {
+        Box::pin(read_only_and_full(s))
+    })
+    .await;
+}
+
+async fn read_only_and_full(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    client
+        .create_product(&simple_product("LAPTOP", "Laptop"))
+        .await
+        .unwrap();
+    let mut acknowledged = Vec::new();
+    let place = |n: usize| {
+        let client = client.clone();
+        async move {
+            let mut body = order();
+            body["customer"]["email"] = json!(format!("full{n}@example.com"));
+            client
+                .send(RawRequest::post("/v1/orders", body))
+                .await
+                .unwrap()
+        }
+    };
+
+    s.db.execute("PRAGMA query_only = 1", vec![]).await.unwrap();
+    let refused = place(0).await;
+    let body = refused.json.clone().unwrap_or_default();
+    assert_eq!(
+        (refused.status, body["error"]["code"].as_str()),
+        (503, Some("SERVICE_UNAVAILABLE")),
+        "{body}"
+    );
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    let read = client.send(RawRequest::get("/v1/orders")).await.unwrap();
+    assert_eq!(read.status, 200, "reads go on");
+    s.db.execute("PRAGMA query_only = 0", vec![]).await.unwrap();
+    let placed = place(1).await;
+    assert_eq!(placed.status, 201);
+    acknowledged.push(
+        placed.json.unwrap()["order"]["orderId"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    );
+
+    // The file may not grow: orders go in while free pages last, then 503.
+    let pages: Vec<(i64,)> = s.db.fetch_all("PRAGMA page_count", vec![]).await.unwrap();
+    s.db.execute(format!("PRAGMA max_page_count = {}", pages[0].0), vec![])
+        .await
+        .unwrap();
+    let mut full = false;
+    for n in 2..500 {
+        let answer = place(n).await;
+        match answer.status {
+            201 => acknowledged.push(
+                answer.json.unwrap()["order"]["orderId"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            ),
+            503 => {
+                assert_eq!(answer.json.unwrap()["error"]["code"], "SERVICE_UNAVAILABLE");
+                full = true;
+                break;
+            }
+            other => panic!("{other}: {:?}", answer.json),
+        }
+    }
+    assert!(full, "the database filled up");
+    s.db.execute("PRAGMA max_page_count = 1073741823", vec![])
+        .await
+        .unwrap();
+    assert_eq!(place(1000).await.status, 201, "room again, writes again");
+    let check: Vec<(String,)> =
+        s.db.fetch_all("PRAGMA integrity_check", vec![])
+            .await
+            .unwrap();
+    assert_eq!(check[0].0, "ok");
+    for order_id in &acknowledged {
+        let found = client
+            .send(RawRequest::get(format!("/v1/orders/{order_id}")))
+            .await
+            .unwrap();
+        assert_eq!(found.status, 200, "{order_id}");
+    }
+}
