@@ -47,6 +47,8 @@ pub struct AppState {
     /// A request still running after this long is answered 503; what it had not committed is
     /// rolled back.
     pub request_timeout: std::time::Duration,
+    /// A client that has not sent its request head after this long is disconnected.
+    pub header_read_timeout: std::time::Duration,
 }
 
 /// How webhook endpoints may be registered and how their secrets are kept.
@@ -90,6 +92,7 @@ impl AppState {
             webhooks: WebhookPolicy::ephemeral(),
             webhook_counters: Arc::default(),
             request_timeout: std::time::Duration::from_secs(30),
+            header_read_timeout: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Wiring: opening the database, building the application, serving it until told to stop.
 //! The binary (`main.rs`) and the end-to-end tests both start the server through here.
 
+mod http;
+
 use std::future::Future;
-use std::net::SocketAddr;
 
 use flexportal_api::AppState;
 use flexportal_domain::settings::Settings;
@@ -143,13 +144,9 @@ pub async fn serve(
         )));
         dispatcher = Some(started);
     }
+    let header_read_timeout = state.header_read_timeout;
     let app = flexportal_api::app(state);
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = http::serve_http(listener, app, shutdown, header_read_timeout).await;
     flusher.abort();
     // Deliveries under way finish and are recorded, the rest goes back to the queue; the sweep
     // works in single-rental transactions, so stopping it anywhere loses nothing.

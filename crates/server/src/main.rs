@@ -105,6 +105,14 @@ struct Cli {
         default_value_t = 30
     )]
     request_timeout_secs: u64,
+    /// Seconds a client has to send a request's head before the connection is closed.
+    #[arg(
+        long = "header-read-timeout",
+        global = true,
+        env = "FLEXPORTAL_HEADER_READ_TIMEOUT",
+        default_value_t = 10
+    )]
+    header_read_timeout_secs: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -334,6 +342,7 @@ async fn serve(cli: &Cli, db: Db) -> Result<(), String> {
     let mut state = AppState::new(db, cli.region.clone());
     state.fair_use_per_minute = cli.fair_use_per_minute;
     state.request_timeout = std::time::Duration::from_secs(cli.request_timeout_secs.max(1));
+    state.header_read_timeout = std::time::Duration::from_secs(cli.header_read_timeout_secs.max(1));
     state.webhooks.sealing_key = sealing_key(cli)?;
     state.webhooks.allow_insecure = cli.allow_insecure_webhooks;
     state.webhooks.allow_private = cli.allow_private_webhook_targets;

@@ -71,6 +71,38 @@ async fn slow_requests_and_lost_databases(s: &Server) {
         .unwrap();
     assert_eq!(created.status, 201);
 
+    // A client that never finishes its request head is disconnected (slowloris), while
+    // everyone else is served.
+    let strict = s
+        .sibling(|state| state.header_read_timeout = Duration::from_millis(500))
+        .await;
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let address = strict.base.trim_start_matches("http://").to_string();
+        let mut dawdler = tokio::net::TcpStream::connect(&address).await.unwrap();
+        dawdler
+            .write_all(b"GET /v1/orders HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let mut rest = Vec::new();
+        tokio::time::timeout(Duration::from_secs(5), dawdler.read_to_end(&mut rest))
+            .await
+            .expect("the connection is closed")
+            .ok();
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        let served = strict
+            .client(&tenant)
+            .send(RawRequest::get("/v1/orders"))
+            .await
+            .unwrap();
+        assert_eq!(served.status, 200);
+    }
+
     // A database that is gone: 503 with Retry-After, no internals, and /readyz says so.
     let (lost, _, cleanup) = fresh_database(s.backend).await.unwrap();
     lost.close().await;
