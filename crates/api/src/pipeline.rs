@@ -206,6 +206,7 @@ async fn admitted(state: &AppState, caller: Caller, request: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
+        discard(request.into_body()).await;
         return too_large(limit);
     }
     let (mut parts, body) = request.into_parts();
@@ -312,7 +313,24 @@ async fn settle(state: &AppState, tenant_id: &str, key: &str, response: Response
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// The rest of an oversized body is never read, so the connection cannot carry another request.
+/// Bytes of an oversized body read and thrown away before answering 413: a client still
+/// sending when the connection closes would see a reset instead of the answer. Beyond this the
+/// connection is simply closed.
+const DISCARD_AT_MOST: usize = 64 * 1024 * 1024;
+
+async fn discard(body: Body) {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut seen = 0;
+    while let Some(Ok(chunk)) = stream.next().await {
+        seen += chunk.len();
+        if seen > DISCARD_AT_MOST {
+            break;
+        }
+    }
+}
+
+/// The rest of an oversized body is not kept, so the connection cannot carry another request.
 fn too_large(limit: usize) -> Response {
     let mut response = ApiError::payload_too_large(limit).into_response();
     response
