@@ -250,11 +250,13 @@ pub struct ApiKeyRevoked {
     pub api_key: ApiKeyBody,
 }
 
-/// Revoke an API key. It stops working at once; revoking it again changes nothing.
+/// Revoke an API key. It stops working at once; revoking it again changes nothing. The key
+/// making the request cannot revoke itself.
 #[utoipa::path(delete, path = "/v1/api-keys/{keyId}", tag = "API keys",
     params(("keyId" = String, Path)),
     responses(
         (status = 200, description = "Revoked", body = ApiKeyRevoked),
+        (status = 400, description = "VALIDATION_ERROR: the key revoking itself", body = ErrorBody),
         (status = 404, description = "NOT_FOUND", body = ErrorBody),
     ))]
 pub async fn revoke_api_key(
@@ -263,6 +265,14 @@ pub async fn revoke_api_key(
     Path(key_id): Path<String>,
 ) -> ApiResult<Json<ApiKeyRevoked>> {
     caller.require(WRITE)?;
+    // A key revoking itself could lock its organization out; another key (or the CLI) does it.
+    if key_id == caller.key.key_id {
+        return Err(ApiError::field(
+            "keyId",
+            "self_revocation",
+            "a key cannot revoke itself; revoke it with another key",
+        ));
+    }
     let key = tenancy::revoke_api_key(
         &state.db,
         &caller.organization.organization_id,

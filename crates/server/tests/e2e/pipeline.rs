@@ -49,6 +49,13 @@ async fn authentication(s: &Server) {
         .unwrap();
     let temp = client.with_api_key(&made.secret);
     assert!(temp.list_products(&ProductQuery::default()).await.is_ok());
+    // Not by itself: that could lock an organization out.
+    let err = temp.revoke_api_key(&made.key_id).await.unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(400), Some("VALIDATION_ERROR"))
+    );
+    assert!(temp.list_products(&ProductQuery::default()).await.is_ok());
     client.revoke_api_key(&made.key_id).await.unwrap();
     let err = temp
         .list_products(&ProductQuery::default())
