@@ -2,6 +2,8 @@
 //! and the OpenAPI document generated from the handlers.
 
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod key_usage;
 pub mod metrics;

@@ -181,7 +181,7 @@ type ParsedRows = (
 
 /// Turns the file into one product write per row (one variant each), and errors for the rows
 /// that cannot be read.
-fn parse_csv(text: &str, exponent: u32) -> ApiResult<ParsedRows> {
+pub(crate) fn parse_csv(text: &str, exponent: u32) -> ApiResult<ParsedRows> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
