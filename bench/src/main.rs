@@ -11,11 +11,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flexportal_api::AppState;
-use flexportal_client::{Client, ProductQuery};
+use flexportal_client::ProductQuery;
 use flexportal_store::list::SortColumn;
 use flexportal_store::products::{self, ProductFilters};
 
+mod orders;
+mod server;
 mod sweep;
 mod webhooks;
 
@@ -24,7 +25,7 @@ async fn main() -> Result<(), String> {
     flexportal_worker::webhooks::install_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (command, rest) = match args.first().map(String::as_str) {
-        Some(command @ ("sweep" | "webhooks")) => (command, &args[1..]),
+        Some(command @ ("sweep" | "webhooks" | "orders")) => (command, &args[1..]),
         _ => ("catalog", &args[..]),
     };
     let url = rest.first().cloned().unwrap_or_else(scratch_sqlite);
@@ -33,33 +34,14 @@ async fn main() -> Result<(), String> {
     match command {
         "sweep" => return sweep::run(&url, number(1, 5_000), number(2, 50_000)).await,
         "webhooks" => return webhooks::run(&url, number(1, 3_000), number(2, 8)).await,
+        "orders" => return orders::run(&url, number(1, 3_000), number(2, 16)).await,
         _ => {}
     }
     let (product_count, requests, concurrency) =
         (number(1, 10_000), number(2, 4_000), number(3, 16));
 
-    let db = flexportal_server::open_database(&url)
-        .await
-        .map_err(|e| e.to_string())?;
-    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
-        .await
-        .map_err(|e| e.to_string())?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let base = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let mut state = AppState::new(db.clone(), "eu");
-    state.fair_use_per_minute = u32::MAX;
-    tokio::spawn(flexportal_server::serve(
-        state,
-        listener,
-        std::future::pending(),
-        flexportal_server::Background::default(),
-    ));
-    let client = Client::new(&base, &made.admin_key.secret, &made.business_unit.tenant_id);
+    let running = server::start(&url, |_| {}).await?;
+    let (db, client, tenant) = (running.db, running.client, running.tenant_id);
 
     let started = Instant::now();
     for chunk in 0..product_count.div_ceil(5_000) {
@@ -125,7 +107,6 @@ async fn main() -> Result<(), String> {
     );
 
     // The same list query through HTTP, and straight against the store.
-    let tenant = made.business_unit.tenant_id.clone();
     let sort = products::PRODUCT_SORTS[0].1;
     let api_rate = throughput(requests, concurrency, {
         let client = client.clone();

@@ -5,7 +5,6 @@
 
 use std::time::Instant;
 
-use flexportal_server::OrganizationSpec;
 use flexportal_store::Db;
 use flexportal_store::assets;
 use flexportal_store::customers::CustomerFields;
@@ -28,44 +27,11 @@ const TABLES: &[&str] = &[
 const SEEDERS: usize = 8;
 
 pub async fn run(url: &str, small: usize, large: usize) -> Result<(), String> {
-    let db = flexportal_server::open_database(url)
-        .await
-        .map_err(|e| e.to_string())?;
-    let made = flexportal_server::bootstrap(&db, &OrganizationSpec::new("eu"))
-        .await
-        .map_err(|e| e.to_string())?;
-    let tenant_id = made.business_unit.tenant_id.clone();
-    let shapes = flexportal_server::shapes();
     // The catalog goes in through the API, as an integrator's would.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let base = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let state = flexportal_api::AppState::new(db.clone(), "eu");
-    tokio::spawn(flexportal_server::serve(
-        state,
-        listener,
-        std::future::pending(),
-        flexportal_server::Background::default(),
-    ));
-    let client = flexportal_client::Client::new(&base, &made.admin_key.secret, &tenant_id);
-    let product = client
-        .send(flexportal_client::RawRequest::post(
-            "/v1/products",
-            serde_json::json!({
-                "productSku": "BIKE", "name": "Bike", "specification": "e-bike", "category": "Mobility", "brand": "Acme",
-                "variants": [{ "variantSku": "BIKE-A", "variantName": "A", "grade": "A", "acquisitionCost": 900,
-                    "pricing": [{ "contractLength": 1, "monthlyPrice": 49 }] }]
-            }),
-        ))
-        .await
-        .map_err(|e| e.to_string())?;
-    if product.status != 201 {
-        return Err(format!("catalog: {}", product.status));
-    }
+    let running = crate::server::start(url, |_| {}).await?;
+    let (db, tenant_id) = (running.db, running.tenant_id);
+    let shapes = flexportal_server::shapes();
+    crate::server::product(&running.client, "BIKE", 1, 49).await?;
 
     let mut timings = Vec::new();
     for (round, count) in [small, large].into_iter().enumerate() {

@@ -34,51 +34,22 @@ impl Seen {
 }
 
 pub async fn run(url: &str, orders: usize, concurrency: usize) -> Result<(), String> {
-    let db = flexportal_server::open_database(url)
-        .await
-        .map_err(|e| e.to_string())?;
-    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
-        .await
-        .map_err(|e| e.to_string())?;
-    let tenant_id = made.business_unit.tenant_id.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| e.to_string())?;
-    let base = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let mut state = flexportal_api::AppState::new(db.clone(), "eu");
-    state.fair_use_per_minute = u32::MAX;
-    state.webhooks.allow_insecure = true;
-    state.webhooks.allow_private = true;
-    let mut config = DispatcherConfig::new(
-        state.webhooks.sealing_key.clone(),
-        state.webhook_counters.clone(),
-    );
-    config.allow_private_targets = true;
+    let mut config = None;
+    let running = crate::server::start(url, |state| {
+        state.webhooks.allow_insecure = true;
+        state.webhooks.allow_private = true;
+        let mut dispatch = DispatcherConfig::new(
+            state.webhooks.sealing_key.clone(),
+            state.webhook_counters.clone(),
+        );
+        dispatch.allow_private_targets = true;
+        config = Some(dispatch);
+    })
+    .await?;
     // The API serves without a dispatcher; this bench starts one itself after phase 1.
-    tokio::spawn(flexportal_server::serve(
-        state,
-        listener,
-        std::future::pending(),
-        flexportal_server::Background::default(),
-    ));
-    let client = Client::new(&base, &made.admin_key.secret, &tenant_id);
-    let product = client
-        .send(RawRequest::post(
-            "/v1/products",
-            json!({
-                "productSku": "PHONE", "name": "Phone", "specification": "6.1 inch", "category": "Phones", "brand": "Acme",
-                "variants": [{ "variantSku": "PHONE-A", "variantName": "A", "grade": "A", "acquisitionCost": 400,
-                    "pricing": [{ "contractLength": 12, "monthlyPrice": 29 }] }]
-            }),
-        ))
-        .await
-        .map_err(|e| e.to_string())?;
-    if product.status != 201 {
-        return Err(format!("catalog: {}", product.status));
-    }
+    let config = config.ok_or("no dispatcher settings")?;
+    let (db, client, tenant_id) = (running.db, running.client, running.tenant_id);
+    crate::server::product(&client, "PHONE", 12, 29).await?;
 
     let seen = Arc::new(Seen::default());
     let receiver_url = start_receiver(seen.clone()).await?;
@@ -99,11 +70,7 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> Result<(), Str
 
     println!(
         "database: {}; {orders} orders per phase, {concurrency} writers; one endpoint, all events, at most 4 in flight",
-        if url.starts_with("postgres") {
-            "PostgreSQL"
-        } else {
-            "SQLite"
-        }
+        crate::server::database_name(url)
     );
 
     // 1. Recording alone.

@@ -1,0 +1,198 @@
+//! Orders through the API against the database's own ceiling, same database, same concurrency:
+//!
+//! - creates: `POST /v1/orders` against `store::orders::create` called directly (the same
+//!   transaction without HTTP, authentication, rate limiting and JSON);
+//! - reads: `GET /v1/orders/{id}` against the raw primary-key select;
+//! - latency at a fixed offered load of reads: p50 and p99.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use flexportal_client::RawRequest;
+use flexportal_store::customers::CustomerFields;
+use flexportal_store::orders::{self, NewOrder, RequestedItem};
+use serde_json::json;
+
+use crate::throughput;
+
+pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<(), String> {
+    let running = crate::server::start(url, |_| {}).await?;
+    let (db, client, tenant_id) = (running.db, running.client, running.tenant_id);
+    crate::server::product(&client, "TAB", 12, 19).await?;
+    println!(
+        "database: {}; {count} orders each way, {concurrency} at a time",
+        crate::server::database_name(url)
+    );
+
+    // Creates through HTTP, then the same creates straight through the store.
+    let next = Arc::new(AtomicUsize::new(0));
+    let ids = Arc::new(std::sync::Mutex::new(Vec::with_capacity(count)));
+    let api_rate = throughput(count, concurrency, {
+        let (client, next, ids) = (client.clone(), next.clone(), ids.clone());
+        move || {
+            let (client, ids) = (client.clone(), ids.clone());
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            async move {
+                let answer = client
+                    .send(RawRequest::post("/v1/orders", order_json(i)))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if answer.status != 201 {
+                    return Err(format!("order: {}", answer.status));
+                }
+                let id = answer
+                    .json
+                    .as_ref()
+                    .and_then(|j| j["order"]["orderId"].as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                if let Ok(mut ids) = ids.lock() {
+                    ids.push(id);
+                }
+                Ok(())
+            }
+        }
+    })
+    .await?;
+    let unit = flexportal_store::tenancy::business_unit(&db, &tenant_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no business unit")?;
+    let unit = Arc::new(unit);
+    let db_rate = throughput(count, concurrency, {
+        let (db, unit, next) = (db.clone(), unit.clone(), next.clone());
+        move || {
+            let (db, unit) = (db.clone(), unit.clone());
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            async move {
+                let shapes = flexportal_server::shapes();
+                let wire = shapes(2);
+                orders::create(&db, &unit, store_order(i), wire.as_ref())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    })
+    .await?;
+    println!(
+        "creates: API {api_rate:.0}/s, store {db_rate:.0}/s; API/store = {:.2}",
+        api_rate / db_rate
+    );
+
+    // Reads by id: through HTTP, and the primary-key select alone.
+    let ids: Arc<Vec<String>> = Arc::new(ids.lock().map(|v| v.clone()).unwrap_or_default());
+    let reads = count * 2;
+    let api_get = throughput(reads, concurrency, {
+        let (client, ids, next) = (client.clone(), ids.clone(), Arc::new(AtomicUsize::new(0)));
+        move || {
+            let client = client.clone();
+            let id = ids[next.fetch_add(7, Ordering::Relaxed) % ids.len()].clone();
+            async move {
+                let answer = client
+                    .send(RawRequest::get(format!("/v1/orders/{id}")))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (answer.status == 200)
+                    .then_some(())
+                    .ok_or(format!("get: {}", answer.status))
+            }
+        }
+    })
+    .await?;
+    let db_get = throughput(reads, concurrency, {
+        let (db, ids, tenant_id, next) = (
+            db.clone(),
+            ids.clone(),
+            tenant_id.clone(),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        move || {
+            let (db, tenant_id) = (db.clone(), tenant_id.clone());
+            let id = ids[next.fetch_add(7, Ordering::Relaxed) % ids.len()].clone();
+            async move {
+                orders::get(&db, &tenant_id, &id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map(|_| ())
+                    .ok_or("missing order".to_string())
+            }
+        }
+    })
+    .await?;
+    println!(
+        "GET /v1/orders/{{id}}: API {api_get:.0}/s, primary-key select {db_get:.0}/s; API/select = {:.2}",
+        api_get / db_get
+    );
+
+    // Latency at a fixed offered load: half the measured read rate, for five seconds.
+    let offered = (api_get / 2.0).max(1.0);
+    let interval = Duration::from_secs_f64(1.0 / offered);
+    let total = (offered * 5.0) as usize;
+    let mut waits = Vec::with_capacity(total);
+    let started = Instant::now();
+    for k in 0..total {
+        let due = started + interval * k as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let (client, id) = (client.clone(), ids[(k * 13) % ids.len()].clone());
+        waits.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let answer = client
+                .send(RawRequest::get(format!("/v1/orders/{id}")))
+                .await;
+            answer
+                .ok()
+                .filter(|a| a.status == 200)
+                .map(|_| sent.elapsed())
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    for wait in waits {
+        if let Ok(Some(latency)) = wait.await {
+            latencies.push(latency);
+        }
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    println!(
+        "GET at {offered:.0}/s offered for 5 s: {} answered, p50 {:.2} ms, p99 {:.2} ms",
+        latencies.len(),
+        at(0.50).as_secs_f64() * 1000.0,
+        at(0.99).as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+fn order_json(i: usize) -> serde_json::Value {
+    json!({
+        "customer": { "email": format!("api{i}@example.com"), "firstName": "Api", "lastName": "Buyer" },
+        "billingAddress": { "contactName": "A", "streetAddress": "1 St", "city": "Utrecht", "country": "NL" },
+        "items": [{ "sku": "TAB-A", "quantity": 1, "contractLength": 12 }]
+    })
+}
+
+fn store_order(i: usize) -> NewOrder {
+    NewOrder {
+        order_type: "standard".into(),
+        customer: CustomerFields {
+            email: Some(format!("store{i}@example.com")),
+            first_name: Some("Store".into()),
+            last_name: Some("Buyer".into()),
+            ..Default::default()
+        },
+        billing_address:
+            r#"{"contactName":"S","streetAddress":"1 St","city":"Utrecht","country":"NL"}"#.into(),
+        shipping_address: None,
+        items: vec![RequestedItem {
+            sku: "TAB-A".into(),
+            quantity: 1,
+            contract_length: Some(12),
+        }],
+        custom_fields: None,
+        notes: None,
+        extension_details: None,
+        upgrade_details: None,
+        created_by: "bench".into(),
+    }
+}
