@@ -25,57 +25,25 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<(), Stri
         crate::server::database_name(url)
     );
 
-    // Creates through HTTP, then the same creates straight through the store.
+    // Creates through HTTP and straight through the store, in the order API, store, store, API,
+    // so that whatever drifts during the run (table size, WAL, caches) weighs on both alike.
     let next = Arc::new(AtomicUsize::new(0));
     let ids = Arc::new(std::sync::Mutex::new(Vec::with_capacity(count)));
-    let api_rate = throughput(count, concurrency, {
-        let (client, next, ids) = (client.clone(), next.clone(), ids.clone());
-        move || {
-            let (client, ids) = (client.clone(), ids.clone());
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            async move {
-                let answer = client
-                    .send(RawRequest::post("/v1/orders", order_json(i)))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if answer.status != 201 {
-                    return Err(format!("order: {}", answer.status));
-                }
-                let id = answer
-                    .json
-                    .as_ref()
-                    .and_then(|j| j["order"]["orderId"].as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                if let Ok(mut ids) = ids.lock() {
-                    ids.push(id);
-                }
-                Ok(())
-            }
-        }
-    })
-    .await?;
     let unit = flexportal_store::tenancy::business_unit(&db, &tenant_id)
         .await
         .map_err(|e| e.to_string())?
         .ok_or("no business unit")?;
     let unit = Arc::new(unit);
-    let db_rate = throughput(count, concurrency, {
-        let (db, unit, next) = (db.clone(), unit.clone(), next.clone());
-        move || {
-            let (db, unit) = (db.clone(), unit.clone());
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            async move {
-                let shapes = flexportal_server::shapes();
-                let wire = shapes(2);
-                orders::create(&db, &unit, store_order(i), wire.as_ref())
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }
-        }
-    })
-    .await?;
+    let (first, second) = (count / 2, count - count / 2);
+    let api_first = api_creates(&client, &next, &ids, first, concurrency).await?;
+    let store_first = store_creates(&db, &unit, &next, first, concurrency).await?;
+    let store_second = store_creates(&db, &unit, &next, second, concurrency).await?;
+    let api_second = api_creates(&client, &next, &ids, second, concurrency).await?;
+    let combined = |a: f64, b: f64| count as f64 / (first as f64 / a + second as f64 / b);
+    let (api_rate, db_rate) = (
+        combined(api_first, api_second),
+        combined(store_first, store_second),
+    );
     println!(
         "creates: API {api_rate:.0}/s, store {db_rate:.0}/s; API/store = {:.2}",
         api_rate / db_rate
@@ -162,6 +130,67 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<(), Stri
         at(0.99).as_secs_f64() * 1000.0
     );
     Ok(())
+}
+
+type Ids = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// `n` orders through `POST /v1/orders`; their ids go to `ids`. Returns orders per second.
+async fn api_creates(
+    client: &flexportal_client::Client,
+    next: &Arc<AtomicUsize>,
+    ids: &Ids,
+    n: usize,
+    concurrency: usize,
+) -> Result<f64, String> {
+    let (client, next, ids) = (client.clone(), next.clone(), ids.clone());
+    throughput(n, concurrency, move || {
+        let (client, ids) = (client.clone(), ids.clone());
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let answer = client
+                .send(RawRequest::post("/v1/orders", order_json(i)))
+                .await
+                .map_err(|e| e.to_string())?;
+            if answer.status != 201 {
+                return Err(format!("order: {}", answer.status));
+            }
+            let id = answer
+                .json
+                .as_ref()
+                .and_then(|j| j["order"]["orderId"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            if let Ok(mut ids) = ids.lock() {
+                ids.push(id);
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// `n` orders through `store::orders::create`. Returns orders per second.
+async fn store_creates(
+    db: &flexportal_store::Db,
+    unit: &Arc<flexportal_store::tenancy::BusinessUnit>,
+    next: &Arc<AtomicUsize>,
+    n: usize,
+    concurrency: usize,
+) -> Result<f64, String> {
+    let (db, unit, next) = (db.clone(), unit.clone(), next.clone());
+    throughput(n, concurrency, move || {
+        let (db, unit) = (db.clone(), unit.clone());
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let shapes = flexportal_server::shapes();
+            let wire = shapes(2);
+            orders::create(&db, &unit, store_order(i), wire.as_ref())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await
 }
 
 fn order_json(i: usize) -> serde_json::Value {
