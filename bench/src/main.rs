@@ -16,6 +16,7 @@ use flexportal_store::list::SortColumn;
 use flexportal_store::products::{self, ProductFilters};
 
 mod orders;
+mod pages;
 mod server;
 mod sweep;
 mod webhooks;
@@ -25,7 +26,7 @@ async fn main() -> Result<(), String> {
     flexportal_worker::webhooks::install_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (command, rest) = match args.first().map(String::as_str) {
-        Some(command @ ("sweep" | "webhooks" | "orders")) => (command, &args[1..]),
+        Some(command @ ("sweep" | "webhooks" | "orders" | "pages")) => (command, &args[1..]),
         _ => ("catalog", &args[..]),
     };
     let url = rest.first().cloned().unwrap_or_else(scratch_sqlite);
@@ -35,6 +36,7 @@ async fn main() -> Result<(), String> {
         "sweep" => return sweep::run(&url, number(1, 5_000), number(2, 50_000)).await,
         "webhooks" => return webhooks::run(&url, number(1, 3_000), number(2, 8)).await,
         "orders" => return orders::run(&url, number(1, 3_000), number(2, 16)).await,
+        "pages" => return pages::run(&url, number(1, 100_000)).await,
         _ => {}
     }
     let (product_count, requests, concurrency) =
