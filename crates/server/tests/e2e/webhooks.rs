@@ -137,6 +137,26 @@ where
     panic!("{what} did not happen within 10 s");
 }
 
+/// Waits until `endpoint` is disabled; returns why it was.
+async fn disabled_reason(client: &Client, endpoint: &str) -> String {
+    let read = || async {
+        let (_, body) = send(
+            client,
+            RawRequest::get(format!("/v1/webhook-endpoints/{endpoint}")),
+        )
+        .await;
+        body["endpoint"].clone()
+    };
+    eventually("the endpoint is disabled", || async {
+        read().await["enabled"] == false
+    })
+    .await;
+    read().await["disabledReason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The single number `sql` selects for a tenant's endpoint.
 async fn count(
     db: &flexportal_store::Db,
@@ -405,24 +425,9 @@ async fn failing_vanishing_and_hanging_receivers(s: &Server) {
     )
     .await;
     gone.next().await;
-    eventually("the endpoint is disabled", || async {
-        let (_, body) = send(
-            &client,
-            RawRequest::get(format!("/v1/webhook-endpoints/{gone_endpoint}")),
-        )
-        .await;
-        body["endpoint"]["enabled"] == false
-    })
-    .await;
-    let (_, body) = send(
-        &client,
-        RawRequest::get(format!("/v1/webhook-endpoints/{gone_endpoint}")),
-    )
-    .await;
     assert!(
-        body["endpoint"]["disabledReason"]
-            .as_str()
-            .unwrap()
+        disabled_reason(&client, &gone_endpoint)
+            .await
             .contains("410")
     );
     catalog(&client).await;
@@ -721,27 +726,8 @@ async fn failing_for_five_days_disables(s: &Server) {
     four_days.next().await;
     // The four-day endpoint's retry succeeds, which ends its run of failures.
     four_days.next().await;
-    eventually("the long-failing endpoint is disabled", || async {
-        let (_, body) = send(
-            &client,
-            RawRequest::get(format!("/v1/webhook-endpoints/{long_failing}")),
-        )
-        .await;
-        body["endpoint"]["enabled"] == false
-    })
-    .await;
-    let (_, body) = send(
-        &client,
-        RawRequest::get(format!("/v1/webhook-endpoints/{long_failing}")),
-    )
-    .await;
-    assert!(
-        body["endpoint"]["disabledReason"]
-            .as_str()
-            .unwrap()
-            .contains("five days"),
-        "{body}"
-    );
+    let reason = disabled_reason(&client, &long_failing).await;
+    assert!(reason.contains("five days"), "{reason}");
     let (_, disabled) = send(
         &client,
         RawRequest::get(format!(
