@@ -130,13 +130,8 @@ async fn survives_kills(backend: Backend) {
     let Some((db, url, cleanup)) = fresh_database(backend).await else {
         return;
     };
-    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
-        .await
-        .unwrap();
-    let (key, tenant_id) = (
-        made.admin_key.secret.clone(),
-        made.business_unit.tenant_id.clone(),
-    );
+    let tenant = crate::support::organization_in(&db, "growth").await;
+    let (key, tenant_id) = (tenant.api_key, tenant.tenant_id);
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64);

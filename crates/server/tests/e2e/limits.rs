@@ -186,13 +186,8 @@ async fn database_outage_under_load() {
     let Some((db, url, cleanup)) = fresh_database(crate::support::Backend::Postgres).await else {
         return;
     };
-    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
-        .await
-        .unwrap();
-    let (key, tenant_id) = (
-        made.admin_key.secret.clone(),
-        made.business_unit.tenant_id.clone(),
-    );
+    let tenant = crate::support::organization_in(&db, "growth").await;
+    let (key, tenant_id) = (tenant.api_key, tenant.tenant_id);
     let parsed = reqwest::Url::parse(&url).unwrap();
     let target = format!(
         "{}:{}",

@@ -966,14 +966,7 @@ async fn survives_sigkill(backend: crate::support::Backend) {
     let Some((db, url, cleanup)) = crate::support::fresh_database(backend).await else {
         return;
     };
-    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
-        .await
-        .unwrap();
-    let tenant = Tenant {
-        organization_id: made.organization.organization_id.clone(),
-        tenant_id: made.business_unit.tenant_id.clone(),
-        api_key: made.admin_key.secret.clone(),
-    };
+    let tenant = crate::support::organization_in(&db, "growth").await;
     let first = Process::start(&url).await;
     let client = Client::new(&first.base, &tenant.api_key, &tenant.tenant_id);
     client
@@ -1047,14 +1040,7 @@ async fn two_servers_deliver_each_event_once() {
     else {
         return;
     };
-    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
-        .await
-        .unwrap();
-    let tenant = Tenant {
-        organization_id: made.organization.organization_id.clone(),
-        tenant_id: made.business_unit.tenant_id.clone(),
-        api_key: made.admin_key.secret.clone(),
-    };
+    let tenant = crate::support::organization_in(&db, "growth").await;
     let one = Process::start(&url).await;
     let two = Process::start(&url).await;
     let client = Client::new(&one.base, &tenant.api_key, &tenant.tenant_id);
@@ -1188,13 +1174,8 @@ async fn stops_gracefully(backend: crate::support::Backend) {
     let Some((db, url, cleanup)) = crate::support::fresh_database(backend).await else {
         return;
     };
-    let made = flexportal_server::bootstrap(&db, &flexportal_server::OrganizationSpec::new("eu"))
-        .await
-        .unwrap();
-    let (key, tenant_id) = (
-        made.admin_key.secret.clone(),
-        made.business_unit.tenant_id.clone(),
-    );
+    let tenant = crate::support::organization_in(&db, "growth").await;
+    let (key, tenant_id) = (tenant.api_key, tenant.tenant_id);
     let server = Process::start_with(&url, &["--shutdown-timeout", "10"]).await;
     let client = Client::new(&server.base, &key, &tenant_id);
     client

@@ -123,6 +123,19 @@ pub async fn fresh_database(backend: Backend) -> Option<(Db, String, CleanupHand
     }
 }
 
+/// A new organization of `tier` in `db`, made the way `flexportal bootstrap` makes one: for
+/// tests that run the server as a separate process.
+pub async fn organization_in(db: &Db, tier: &str) -> Tenant {
+    let mut spec = OrganizationSpec::new("eu");
+    spec.tier = tier.to_string();
+    let made = bootstrap(db, &spec).await.expect("bootstrap");
+    Tenant {
+        organization_id: made.organization.organization_id,
+        tenant_id: made.business_unit.tenant_id,
+        api_key: made.admin_key.secret,
+    }
+}
+
 pub struct CleanupHandle(Cleanup);
 
 impl CleanupHandle {
@@ -242,14 +255,7 @@ impl Server {
 
     /// A new organization of `tier`, made the way `flexportal bootstrap` makes one.
     pub async fn organization(&self, tier: &str) -> Tenant {
-        let mut spec = OrganizationSpec::new("eu");
-        spec.tier = tier.to_string();
-        let made = bootstrap(&self.db, &spec).await.expect("bootstrap");
-        Tenant {
-            organization_id: made.organization.organization_id,
-            tenant_id: made.business_unit.tenant_id,
-            api_key: made.admin_key.secret,
-        }
+        organization_in(&self.db, tier).await
     }
 
     /// A client for `tenant` whose every response is checked against the official schema.
