@@ -1,12 +1,8 @@
-//! Measures the catalog API on one machine and prints ratios, so a noisy or slow machine does not
-//! change the conclusions:
+//! Load and scale measurements of flexportal, printed as ratios measured in one run, so a noisy
+//! or slow machine does not change the conclusions.
 //!
-//! - deep page / first page: keyset pagination should cost the same at any depth;
-//! - API throughput / the database's own throughput for the same list query: what HTTP, auth,
-//!   rate limiting and JSON add on top of the store.
-//!
-//! `cargo run --release -p flexportal-bench -- [database-url] [products] [requests] [concurrency]`
-//! The database must be empty; by default a fresh SQLite file in the temp folder.
+//! `cargo run --release -p bench -- all` runs every measurement on SQLite and on PostgreSQL and
+//! prints one table; the other commands run one measurement on one database (README.md).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,30 +11,166 @@ use flexportal_client::ProductQuery;
 use flexportal_store::list::SortColumn;
 use flexportal_store::products::{self, ProductFilters};
 
+mod memory;
 mod orders;
 mod pages;
+mod report;
+mod scale;
 mod server;
 mod sweep;
+mod tenants;
 mod webhooks;
+
+use report::Measure;
+
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
     flexportal_worker::webhooks::install_tls_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (command, rest) = match args.first().map(String::as_str) {
-        Some(command @ ("sweep" | "webhooks" | "orders" | "pages")) => (command, &args[1..]),
+        Some(
+            command @ ("all" | "sweep" | "webhooks" | "orders" | "pages" | "tenants" | "scale"
+            | "memory"),
+        ) => (command, &args[1..]),
         _ => ("catalog", &args[..]),
     };
+    if command == "all" {
+        let divisor = rest.first().and_then(|a| a.parse().ok()).unwrap_or(1);
+        return all(divisor).await;
+    }
     let url = rest.first().cloned().unwrap_or_else(scratch_sqlite);
     let number =
         |i: usize, default: usize| rest.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
-    match command {
-        "sweep" => return sweep::run(&url, number(1, 5_000), number(2, 50_000)).await,
-        "webhooks" => return webhooks::run(&url, number(1, 3_000), number(2, 8)).await,
-        "orders" => return orders::run(&url, number(1, 3_000), number(2, 16)).await,
-        "pages" => return pages::run(&url, number(1, 100_000)).await,
-        _ => {}
+    let measures = match command {
+        "sweep" => sweep::run(&url, number(1, 5_000), number(2, 50_000)).await?,
+        "webhooks" => webhooks::run(&url, number(1, 3_000), number(2, 8)).await?,
+        "orders" => orders::run(&url, number(1, 3_000), number(2, 16)).await?,
+        "pages" => pages::run(&url, number(1, 100_000)).await?,
+        "tenants" => tenants::run(&url, number(1, 1_000), number(2, 100)).await?,
+        "scale" => {
+            let sizes = [number(1, 10_000), number(2, 100_000), number(3, 1_000_000)];
+            scale::run(&url, &sizes).await?
+        }
+        "memory" => memory::run(&url, number(1, 3_000), number(2, 16)).await?,
+        _ => return catalog(url, rest).await,
+    };
+    println!(
+        "\n{}",
+        report::table(&[(server::database_name(&url), measures)])
+    );
+    Ok(())
+}
+
+/// Every measurement on a fresh SQLite file and a fresh PostgreSQL database each, sizes divided
+/// by `divisor` (1 for the real run), and one table of the results.
+async fn all(divisor: usize) -> Result<(), String> {
+    let divisor = divisor.max(1);
+    let admin = std::env::var("FLEXPORTAL_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| DEFAULT_POSTGRES.to_string());
+    let began = Instant::now();
+    let mut columns = Vec::new();
+    for database in ["SQLite", "PostgreSQL"] {
+        let mut measures = Vec::new();
+        for step in ["orders", "pages and tenants", "scale", "webhooks", "memory"] {
+            let url = if database == "SQLite" {
+                scratch_sqlite()
+            } else {
+                server::fresh_postgres(&admin).await?
+            };
+            println!("\n== {database}: {step}");
+            let started = Instant::now();
+            let got = one_step(step, &url, divisor).await;
+            if database == "SQLite" {
+                remove_scratch(&url);
+            } else {
+                server::drop_postgres(&admin, &url).await?;
+            }
+            measures.extend(got?);
+            println!("({step} took {:.0} s)", started.elapsed().as_secs_f64());
+        }
+        columns.push((database, measures));
     }
+    println!(
+        "\n{}\nEvery measurement in {:.0} s; sizes divided by {divisor}.\n",
+        machine(),
+        began.elapsed().as_secs_f64()
+    );
+    println!("{}", report::table(&columns));
+    Ok(())
+}
+
+async fn one_step(step: &str, url: &str, divisor: usize) -> Result<Vec<Measure>, String> {
+    let n = |count: usize| (count / divisor).max(1);
+    match step {
+        "orders" => orders::run(url, n(3_000), 16).await,
+        "pages and tenants" => {
+            let running = server::start(url, |_| {}).await?;
+            let big = pages::seed(&running, n(100_000)).await?;
+            let mut measures = pages::walk_every_sort(&running.client).await?;
+            measures.extend(tenants::measure(&running, big, n(1_000), 100).await?);
+            running.stop().await;
+            Ok(measures)
+        }
+        "scale" => {
+            // Each size ten times the last, so each adds copies that are due.
+            let smallest = n(10_000).max(1_000);
+            let sizes = [smallest, smallest * 10, smallest * 100];
+            scale::run(url, &sizes).await
+        }
+        "webhooks" => webhooks::run(url, n(3_000), 8).await,
+        "memory" => memory::run(url, n(3_000), 16).await,
+        _ => Err(format!("no step {step}")),
+    }
+}
+
+/// The processor, core count and memory of this machine, and the date, for the results file.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("model name")?
+                    .split_once(':')
+                    .map(|(_, m)| m.trim().to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown processor".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("MemTotal:")?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<f64>()
+                    .ok()
+            })
+        })
+        .map_or(String::new(), |kib| {
+            format!(", {:.0} GiB", kib / 1024.0 / 1024.0)
+        });
+    let today = flexportal_domain::time::today_in(&flexportal_domain::time::time_zone("UTC"));
+    format!("Machine: {cpu}, {cores} cores{memory}; {today}.")
+}
+
+/// The folder a [`scratch_sqlite`] database lives in, gone.
+fn remove_scratch(url: &str) {
+    if let Some(folder) = url
+        .strip_prefix("sqlite://")
+        .and_then(|path| std::path::Path::new(path).parent())
+    {
+        let _ = std::fs::remove_dir_all(folder);
+    }
+}
+
+/// The catalog: imports products through the CSV endpoint, walks every page and compares the
+/// list through HTTP with the store's own query.
+async fn catalog(url: String, rest: &[String]) -> Result<(), String> {
+    let number =
+        |i: usize, default: usize| rest.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (product_count, requests, concurrency) =
         (number(1, 10_000), number(2, 4_000), number(3, 16));
 

@@ -3,6 +3,8 @@
 //! - creates: `POST /v1/orders` against `store::orders::create` called directly (the same
 //!   transaction without HTTP, authentication, rate limiting and JSON);
 //! - reads: `GET /v1/orders/{id}` against the raw primary-key select;
+//! - the HTTP floor: `GET /healthz` (no authentication, no database) against the same select, the
+//!   most any endpoint could reach on this machine, client and server sharing its cores;
 //! - latency at a fixed offered load of reads: p50 and p99.
 
 use std::sync::Arc;
@@ -14,12 +16,18 @@ use flexportal_store::customers::CustomerFields;
 use flexportal_store::orders::{self, NewOrder, RequestedItem};
 use serde_json::json;
 
+use crate::report::Measure;
 use crate::throughput;
 
-pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<(), String> {
+pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<Vec<Measure>, String> {
     let running = crate::server::start(url, |_| {}).await?;
-    let (db, client, tenant_id) = (running.db, running.client, running.tenant_id);
+    let (db, client, tenant_id) = (
+        running.db.clone(),
+        running.client.clone(),
+        running.tenant_id.clone(),
+    );
     crate::server::product(&client, "TAB", 12, 19).await?;
+    let mut measures = Vec::new();
     println!(
         "database: {}; {count} orders each way, {concurrency} at a time",
         crate::server::database_name(url)
@@ -48,6 +56,11 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<(), Stri
         "creates: API {api_rate:.0}/s, store {db_rate:.0}/s; API/store = {:.2}",
         api_rate / db_rate
     );
+    measures.push(Measure::at_least(
+        "orders created/s: API / store",
+        api_rate / db_rate,
+        0.5,
+    ));
 
     // Reads by id: through HTTP, and the primary-key select alone.
     let ids: Arc<Vec<String>> = Arc::new(ids.lock().map(|v| v.clone()).unwrap_or_default());
@@ -93,6 +106,62 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<(), Stri
         "GET /v1/orders/{{id}}: API {api_get:.0}/s, primary-key select {db_get:.0}/s; API/select = {:.2}",
         api_get / db_get
     );
+    measures.push(Measure::at_least(
+        "GET /v1/orders/{id}/s: API / primary-key select",
+        api_get / db_get,
+        0.5,
+    ));
+    let auth = throughput(reads, concurrency, {
+        let (db, secret, tenant_id) = (db.clone(), running.secret.clone(), tenant_id.clone());
+        move || {
+            let (db, secret, tenant_id) = (db.clone(), secret.clone(), tenant_id.clone());
+            async move {
+                flexportal_store::tenancy::authenticate(&db, &secret, &tenant_id, "eu")
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map(|_| ())
+                    .ok_or("key not found".to_string())
+            }
+        }
+    })
+    .await?;
+    println!(
+        "API key lookup alone: {auth:.0}/s; lookup/select = {:.2}",
+        auth / db_get
+    );
+    measures.push(Measure::info(
+        "API key lookup/s / primary-key select",
+        format!("{:.2}", auth / db_get),
+    ));
+    let floor = throughput(reads, concurrency, {
+        let client = client.clone();
+        move || {
+            let client = client.clone();
+            async move {
+                let answer = client
+                    .send(RawRequest::get("/healthz").without_auth().without_tenant())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                (answer.status == 200)
+                    .then_some(())
+                    .ok_or(format!("healthz: {}", answer.status))
+            }
+        }
+    })
+    .await?;
+    println!(
+        "GET /healthz (no auth, no database): {floor:.0}/s; HTTP floor/select = {:.2}, GET order/HTTP floor = {:.2}",
+        floor / db_get,
+        api_get / floor
+    );
+    measures.push(Measure::info(
+        "GET /healthz/s (HTTP alone) / primary-key select",
+        format!("{:.2}", floor / db_get),
+    ));
+    measures.push(Measure::info(
+        "GET /v1/orders/{id}/s / GET /healthz/s",
+        format!("{:.2}", api_get / floor),
+    ));
 
     // Latency at a fixed offered load: half the measured read rate, for five seconds.
     let offered = (api_get / 2.0).max(1.0);
@@ -129,7 +198,16 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<(), Stri
         at(0.50).as_secs_f64() * 1000.0,
         at(0.99).as_secs_f64() * 1000.0
     );
-    Ok(())
+    measures.push(Measure::info(
+        format!("GET /v1/orders/{{id}} at half that rate: p50 / p99"),
+        format!(
+            "{:.2} / {:.2} ms",
+            at(0.50).as_secs_f64() * 1000.0,
+            at(0.99).as_secs_f64() * 1000.0
+        ),
+    ));
+    running.stop().await;
+    Ok(measures)
 }
 
 type Ids = Arc<std::sync::Mutex<Vec<String>>>;

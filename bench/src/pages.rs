@@ -11,15 +11,24 @@ use flexportal_store::customers::CustomerFields;
 use flexportal_store::orders::{self, NewOrder, RequestedItem};
 use serde_json::json;
 
+use crate::report::Measure;
+use crate::server::Running;
 use crate::{median, throughput};
 
 /// Values of the custom field; the filter picks one, so a tenth of the orders match.
 const REGIONS: usize = 10;
 
-pub async fn run(url: &str, count: usize) -> Result<(), String> {
+pub async fn run(url: &str, count: usize) -> Result<Vec<Measure>, String> {
     let running = crate::server::start(url, |_| {}).await?;
-    let (db, client, tenant_id) = (running.db, running.client, running.tenant_id);
-    crate::server::product(&client, "DESK", 12, 39).await?;
+    seed(&running, count).await?;
+    let measures = walk_every_sort(&running.client).await?;
+    running.stop().await;
+    Ok(measures)
+}
+
+/// The catalog and custom field a unit's orders need, on `client`'s business unit.
+pub async fn prepare_unit(client: &flexportal_client::Client) -> Result<(), String> {
+    crate::server::product(client, "DESK", 12, 39).await?;
     let settings = client
         .send(RawRequest::patch(
             "/v1/business-units/current",
@@ -32,6 +41,14 @@ pub async fn run(url: &str, count: usize) -> Result<(), String> {
     if settings.status != 200 {
         return Err(format!("settings: {}", settings.status));
     }
+    Ok(())
+}
+
+/// `count` orders on the running server's business unit, through the store, 8 at a time; their
+/// ids.
+pub async fn seed(running: &Running, count: usize) -> Result<Vec<String>, String> {
+    let (db, tenant_id) = (&running.db, &running.tenant_id);
+    prepare_unit(&running.client).await?;
     let unit = Arc::new(
         flexportal_store::tenancy::business_unit(&db, &tenant_id)
             .await
@@ -39,31 +56,17 @@ pub async fn run(url: &str, count: usize) -> Result<(), String> {
             .ok_or("no business unit")?,
     );
     let seeded = Instant::now();
-    let next = Arc::new(AtomicUsize::new(0));
-    throughput(count, 8, {
-        let (db, unit) = (db.clone(), unit.clone());
-        move || {
-            let (db, unit) = (db.clone(), unit.clone());
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            async move {
-                let shapes = flexportal_server::shapes();
-                let wire = shapes(2);
-                orders::create(&db, &unit, order(i), wire.as_ref())
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }
-        }
-    })
-    .await?;
-    db.analyze(&["orders", "order_custom_values", "customers", "events"])
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut ids = create_orders(db, &[unit], "deep", count).await?;
     println!(
-        "database: {}; {count} orders seeded in {:.0} s",
-        crate::server::database_name(url),
+        "{count} orders seeded in {:.0} s",
         seeded.elapsed().as_secs_f64()
     );
+    Ok(ids.pop().unwrap_or_default())
+}
+
+/// Every page of the order list for each sort and the custom-field filter: deep page over first.
+pub async fn walk_every_sort(client: &flexportal_client::Client) -> Result<Vec<Measure>, String> {
+    let mut measures = Vec::new();
 
     let mut cases: Vec<(String, String)> = [
         "createdAt",
@@ -80,7 +83,7 @@ pub async fn run(url: &str, count: usize) -> Result<(), String> {
         "filtered on a custom field".into(),
     ));
     for (query, label) in cases {
-        let times = walk(&client, &query).await?;
+        let times = walk(client, &query).await?;
         let window = 10.min(times.len());
         let first = median(&times[..window]);
         let deep = median(&times[times.len() - window..]);
@@ -91,8 +94,76 @@ pub async fn run(url: &str, count: usize) -> Result<(), String> {
             deep.as_secs_f64() * 1000.0,
             deep.as_secs_f64() / first.as_secs_f64()
         );
+        measures.push(Measure::at_most(
+            format!("order list, last pages / first pages, {label}"),
+            deep.as_secs_f64() / first.as_secs_f64(),
+            1.2,
+        ));
+        if label.starts_with("filtered") {
+            measures.push(Measure::info(
+                format!("order list {label}: one page of 100"),
+                format!("{:.2} ms", first.as_secs_f64() * 1000.0),
+            ));
+        }
     }
-    Ok(())
+    Ok(measures)
+}
+
+/// Tables whose planner statistics matter to the order list and to order creation.
+const ORDER_TABLES: &[&str] = &["orders", "order_custom_values", "customers", "events"];
+
+/// `count` orders spread over `units` in turn, straight through the store, 8 at a time, the
+/// planner's statistics refreshed as autovacuum would (it may be off on a test machine, and plans
+/// made for an empty table are wrong for a full one); each unit's order ids.
+pub async fn create_orders(
+    db: &flexportal_store::Db,
+    units: &[Arc<flexportal_store::tenancy::BusinessUnit>],
+    tag: &str,
+    count: usize,
+) -> Result<Vec<Vec<String>>, String> {
+    let units: Arc<Vec<_>> = Arc::new(units.to_vec());
+    let ids = Arc::new(std::sync::Mutex::new(Vec::with_capacity(count)));
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut done = 0;
+    while done < count {
+        let batch = (count - done).min(20_000.max(done));
+        throughput(batch, 8, {
+            let (db, units, ids, next, tag) = (
+                db.clone(),
+                units.clone(),
+                ids.clone(),
+                next.clone(),
+                tag.to_string(),
+            );
+            move || {
+                let (db, ids) = (db.clone(), ids.clone());
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let slot = i % units.len();
+                let unit = units[slot].clone();
+                let tag = tag.clone();
+                async move {
+                    let shapes = flexportal_server::shapes();
+                    let wire = shapes(2);
+                    let created = orders::create(&db, &unit, order(&tag, i), wire.as_ref())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let (orders::Created::New(o) | orders::Created::Existing(o)) = created;
+                    if let Ok(mut ids) = ids.lock() {
+                        ids.push((slot, o.order_id));
+                    }
+                    Ok(())
+                }
+            }
+        })
+        .await?;
+        done += batch;
+        db.analyze(ORDER_TABLES).await.map_err(|e| e.to_string())?;
+    }
+    let mut by_unit = vec![Vec::new(); units.len()];
+    for (unit, id) in ids.lock().map(|ids| ids.clone()).unwrap_or_default() {
+        by_unit[unit].push(id);
+    }
+    Ok(by_unit)
 }
 
 /// Every page of 100 of the list `query` selects; how long each took.
@@ -121,13 +192,13 @@ async fn walk(client: &flexportal_client::Client, query: &str) -> Result<Vec<Dur
     }
 }
 
-fn order(i: usize) -> NewOrder {
+fn order(tag: &str, i: usize) -> NewOrder {
     let mut custom = serde_json::Map::new();
     custom.insert("region".into(), json!(format!("r{}", i % REGIONS)));
     NewOrder {
         order_type: "standard".into(),
         customer: CustomerFields {
-            email: Some(format!("deep{i}@example.com")),
+            email: Some(format!("{tag}{i}@example.com")),
             first_name: Some("Deep".into()),
             last_name: Some("Pager".into()),
             ..Default::default()

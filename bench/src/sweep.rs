@@ -12,6 +12,8 @@ use flexportal_store::orders::{self, Created, NewOrder, RequestedItem};
 use flexportal_store::rentals::{self, NewRental};
 use flexportal_store::tenancy::{self, BusinessUnit};
 
+use crate::report::Measure;
+
 /// Units per seeded order: keeps each order's line list short.
 const PER_ORDER: usize = 100;
 const TABLES: &[&str] = &[
@@ -26,10 +28,10 @@ const TABLES: &[&str] = &[
 /// Seeding runs this many orders at once (PostgreSQL takes them in parallel; SQLite queues them).
 const SEEDERS: usize = 8;
 
-pub async fn run(url: &str, small: usize, large: usize) -> Result<(), String> {
+pub async fn run(url: &str, small: usize, large: usize) -> Result<Vec<Measure>, String> {
     // The catalog goes in through the API, as an integrator's would.
     let running = crate::server::start(url, |_| {}).await?;
-    let (db, tenant_id) = (running.db, running.tenant_id);
+    let (db, tenant_id) = (running.db.clone(), running.tenant_id.clone());
     let shapes = flexportal_server::shapes();
     crate::server::product(&running.client, "BIKE", 1, 49).await?;
 
@@ -62,19 +64,26 @@ pub async fn run(url: &str, small: usize, large: usize) -> Result<(), String> {
         "per-rental sweep cost, {large} over {small}: {:.2}",
         timings[1] / timings[0]
     );
-    Ok(())
+    running.stop().await;
+    Ok(vec![Measure::at_most(
+        format!("contract-end sweep cost per rental, {large} due / {small} due"),
+        timings[1] / timings[0],
+        1.2,
+    )])
 }
 
 /// `count` active rentals that ended long ago, each with its order line, asset and payment.
 async fn seed(db: &Db, unit: &BusinessUnit, round: usize, count: usize) -> Result<(), String> {
     let chunks: Vec<usize> = (0..count.div_ceil(PER_ORDER)).collect();
+    let start = jiff::civil::date(2020, 1, 1);
     let mut tasks = Vec::new();
     for share in chunks.chunks(chunks.len().div_ceil(SEEDERS).max(1)) {
         let (db, unit, share) = (db.clone(), unit.clone(), share.to_vec());
         tasks.push(tokio::spawn(async move {
             for (done, chunk) in share.into_iter().enumerate() {
                 let units = (count - chunk * PER_ORDER).min(PER_ORDER);
-                seed_order(&db, &unit, round, chunk, units).await?;
+                let prefix = format!("SWEEP-{round}");
+                seed_order(&db, &unit, &prefix, chunk, units, start, "bench").await?;
                 // Planner statistics as autovacuum would keep them (it may be off on a test
                 // machine): plans made for a near-empty table are wrong for a full one.
                 if done % 10 == 9 {
@@ -90,20 +99,23 @@ async fn seed(db: &Db, unit: &BusinessUnit, round: usize, count: usize) -> Resul
     db.analyze(TABLES).await.map_err(|e| e.to_string())
 }
 
-async fn seed_order(
+/// One order of `units` one-month rentals from `start`, each on its own asset serialled
+/// `{prefix}-{chunk}-{i}`, all made by `created_by`.
+pub async fn seed_order(
     db: &Db,
     unit: &BusinessUnit,
-    round: usize,
+    prefix: &str,
     chunk: usize,
     units: usize,
+    start: jiff::civil::Date,
+    created_by: &str,
 ) -> Result<(), String> {
     let shapes = flexportal_server::shapes();
     let wire = shapes(2);
-    let start = jiff::civil::date(2020, 1, 1);
     let new = NewOrder {
         order_type: "standard".into(),
         customer: CustomerFields {
-            email: Some(format!("fleet{round}-{chunk}@example.com")),
+            email: Some(format!("{}-{chunk}@example.com", prefix.to_lowercase())),
             first_name: Some("Fleet".into()),
             last_name: Some("Owner".into()),
             ..Default::default()
@@ -133,7 +145,7 @@ async fn seed_order(
         .map_err(|e| e.to_string())?
         .ok_or("no variant")?;
     for i in 0..units {
-        let serial = format!("SWEEP-{round}-{chunk:05}-{i:03}");
+        let serial = format!("{prefix}-{chunk:05}-{i:03}");
         let asset = assets::NewAsset {
             serial_number: serial.clone(),
             status: "available".into(),
@@ -154,7 +166,7 @@ async fn seed_order(
             start_date: Some(start),
             contract_length: None,
             notes: None,
-            created_by: "bench".into(),
+            created_by: created_by.into(),
             monthly_override: None,
             upgrade_from_rental_id: None,
             billing_group_id: None,

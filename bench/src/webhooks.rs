@@ -20,9 +20,12 @@ use flexportal_store::Db;
 use flexportal_worker::webhooks::{Dispatcher, DispatcherConfig, run_dispatcher};
 use serde_json::json;
 
+use crate::report::Measure;
+
 /// Distinct `webhook-id`s a receiver has seen, every signature checked as a receiver would.
 #[derive(Default)]
 struct Seen {
+    secret: Mutex<String>,
     ids: Mutex<HashSet<String>>,
     bad_signatures: AtomicI64,
 }
@@ -33,7 +36,7 @@ impl Seen {
     }
 }
 
-pub async fn run(url: &str, orders: usize, concurrency: usize) -> Result<(), String> {
+pub async fn run(url: &str, orders: usize, concurrency: usize) -> Result<Vec<Measure>, String> {
     let mut config = None;
     let running = crate::server::start(url, |state| {
         state.webhooks.allow_insecure = true;
@@ -48,7 +51,11 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> Result<(), Str
     .await?;
     // The API serves without a dispatcher; this bench starts one itself after phase 1.
     let config = config.ok_or("no dispatcher settings")?;
-    let (db, client, tenant_id) = (running.db, running.client, running.tenant_id);
+    let (db, client, tenant_id) = (
+        running.db.clone(),
+        running.client.clone(),
+        running.tenant_id.clone(),
+    );
     crate::server::product(&client, "PHONE", 12, 29).await?;
 
     let seen = Arc::new(Seen::default());
@@ -66,7 +73,9 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> Result<(), Str
         .and_then(|j| j["secret"].as_str())
         .ok_or(format!("register endpoint: {}", registered.status))?
         .to_string();
-    SECRET.set(secret).map_err(|_| "secret set twice")?;
+    if let Ok(mut held) = seen.secret.lock() {
+        *held = secret;
+    }
 
     println!(
         "database: {}; {orders} orders per phase, {concurrency} writers; one endpoint, all events, at most 4 in flight",
@@ -147,10 +156,28 @@ pub async fn run(url: &str, orders: usize, concurrency: usize) -> Result<(), Str
     if bad > 0 {
         return Err(format!("{bad} deliveries failed signature verification"));
     }
-    Ok(())
+    running.stop().await;
+    Ok(vec![
+        Measure::at_least(
+            "webhook events delivered/s / recorded/s",
+            deliver_rate / record_rate,
+            1.0,
+        ),
+        Measure::at_least(
+            "webhooks, both at once: delivered / recorded",
+            delivered_meanwhile as f64 / recorded_again as f64,
+            0.9,
+        ),
+        Measure::info(
+            "webhooks, both at once: peak backlog / oldest row",
+            format!(
+                "{} rows / {:.2} s",
+                peak.0.load(Ordering::Relaxed),
+                peak.1.load(Ordering::Relaxed) as f64 / 1e6
+            ),
+        ),
+    ])
 }
-
-static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// A receiver that answers 200 at once after checking the signature.
 async fn start_receiver(seen: Arc<Seen>) -> Result<String, String> {
@@ -159,9 +186,9 @@ async fn start_receiver(seen: Arc<Seen>) -> Result<String, String> {
         axum::routing::post(move |headers: HeaderMap, body: Bytes| {
             let seen = seen.clone();
             async move {
-                let verified = SECRET.get().is_some_and(|secret| {
-                    flexportal_client::webhooks::verify(secret, &headers, &body).is_ok()
-                });
+                let secret = seen.secret.lock().map(|s| s.clone()).unwrap_or_default();
+                let verified =
+                    flexportal_client::webhooks::verify(&secret, &headers, &body).is_ok();
                 if !verified {
                     seen.bad_signatures.fetch_add(1, Ordering::Relaxed);
                 }

@@ -1,0 +1,126 @@
+//! Many small business units against one large one, same database, same total of orders: a mix
+//! of creates, first pages and reads by id, spread over 1,000 units of 100 orders or aimed at one
+//! unit of 100,000. Everything a request touches is keyed by tenant first, so the spread should
+//! cost what the concentration does (goal ≥ 0.9).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use flexportal_client::{Client, RawRequest};
+use flexportal_store::tenancy;
+use serde_json::json;
+
+use crate::report::Measure;
+use crate::server::Running;
+use crate::throughput;
+
+const CONCURRENCY: usize = 16;
+
+pub async fn run(url: &str, units: usize, per_unit: usize) -> Result<Vec<Measure>, String> {
+    let running = crate::server::start(url, |_| {}).await?;
+    let big = crate::pages::seed(&running, units * per_unit).await?;
+    let measures = measure(&running, big, units, per_unit).await?;
+    running.stop().await;
+    Ok(measures)
+}
+
+/// `big` are the orders already on the running server's own unit; adds `units` units of
+/// `per_unit` orders and compares the mix on both.
+pub async fn measure(
+    running: &Running,
+    big: Vec<String>,
+    units: usize,
+    per_unit: usize,
+) -> Result<Vec<Measure>, String> {
+    let started = std::time::Instant::now();
+    let spec = flexportal_server::OrganizationSpec::new("eu");
+    let mut clients = Vec::with_capacity(units);
+    let mut made = Vec::with_capacity(units);
+    for u in 0..units {
+        let mut new_unit = spec.business_unit();
+        new_unit.name = format!("Unit {u}");
+        let unit = tenancy::create_business_unit(&running.db, &running.organization_id, new_unit)
+            .await
+            .map_err(|e| e.to_string())?;
+        let client = running.client.with_tenant(&unit.tenant_id);
+        crate::pages::prepare_unit(&client).await?;
+        clients.push(client);
+        made.push(Arc::new(unit));
+    }
+    let ids = crate::pages::create_orders(&running.db, &made, "small", units * per_unit).await?;
+    println!(
+        "{units} business units of {per_unit} orders made in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let small: Vec<(Client, Arc<Vec<String>>)> = clients
+        .into_iter()
+        .zip(ids)
+        .map(|(client, ids)| (client, Arc::new(ids)))
+        .collect();
+    let one = vec![(running.client.clone(), Arc::new(big))];
+
+    // Halves in the order one, many, many, one, so drift weighs on both alike.
+    let requests = 8_000;
+    let half = requests / 2;
+    let one_first = mixed(&one, "one-a", half).await?;
+    let many_first = mixed(&small, "many-a", half).await?;
+    let many_second = mixed(&small, "many-b", half).await?;
+    let one_second = mixed(&one, "one-b", half).await?;
+    let combined = |a: f64, b: f64| 2.0 / (1.0 / a + 1.0 / b);
+    let (one_rate, many_rate) = (
+        combined(one_first, one_second),
+        combined(many_first, many_second),
+    );
+    println!(
+        "mixed requests: {units} units {many_rate:.0}/s, one unit {one_rate:.0}/s; many/one = {:.2}",
+        many_rate / one_rate
+    );
+    Ok(vec![
+        Measure::at_least(
+            format!(
+                "requests/s, {units} units × {per_unit} orders / 1 unit × {}",
+                units * per_unit
+            ),
+            many_rate / one_rate,
+            0.9,
+        ),
+        Measure::info(
+            "mixed requests/s on one unit (¼ create, ¼ first page, ½ read by id)",
+            format!("{one_rate:.0}"),
+        ),
+    ])
+}
+
+/// `requests` calls cycling over `units`: a create, a first page of 20, two reads by id.
+async fn mixed(
+    units: &[(Client, Arc<Vec<String>>)],
+    tag: &'static str,
+    requests: usize,
+) -> Result<f64, String> {
+    let units = Arc::new(units.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    throughput(requests, CONCURRENCY, move || {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        let (client, ids) = units[(k / 4) % units.len()].clone();
+        async move {
+            let request = match k % 4 {
+                0 => RawRequest::post(
+                    "/v1/orders",
+                    json!({
+                        "customer": { "email": format!("{tag}{k}@example.com"), "firstName": "Mix", "lastName": "Buyer" },
+                        "billingAddress": { "contactName": "M", "streetAddress": "1 St", "city": "Utrecht", "country": "NL" },
+                        "items": [{ "sku": "DESK-A", "quantity": 1, "contractLength": 12 }]
+                    }),
+                ),
+                1 => RawRequest::get("/v1/orders?limit=20"),
+                _ => RawRequest::get(format!("/v1/orders/{}", ids[(k * 7_919) % ids.len()])),
+            };
+            let answer = client.send(request).await.map_err(|e| e.to_string())?;
+            if answer.status >= 300 {
+                return Err(format!("mixed request {}: {}", k % 4, answer.status));
+            }
+            Ok(())
+        }
+    })
+    .await
+}
