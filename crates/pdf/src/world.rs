@@ -1,0 +1,190 @@
+//! The typst `World` a render runs in: the embedded templates, one JSON data file and the fonts
+//! of `typst-assets`. Nothing else exists in it — no file system, no packages, no clock — so a
+//! render reads nothing but what the caller passed and is reproducible byte for byte.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::LazyLock;
+
+use typst::diag::{FileError, FileResult, SourceDiagnostic};
+use typst::foundations::{Bytes, Datetime, Duration, Smart};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World, WorldExt};
+use typst_pdf::PdfOptions;
+
+use crate::PdfError;
+
+/// Where the templates find their data: `json("/data.json")`.
+const DATA_PATH: &str = "/data.json";
+
+/// Old entries of typst's global memoization cache are dropped after this many renders. Without
+/// eviction the cache grows with every distinct document a long-running server renders; typst's
+/// own CLI uses the same age in watch mode.
+const CACHE_MAX_AGE: usize = 10;
+
+fn file_id(path: &str) -> FileId {
+    // The paths are the constants of this module, so they always parse.
+    let vpath = VirtualPath::new(path).expect("static template paths are valid virtual paths");
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+/// A template: its main source and the shared one it imports, parsed once.
+pub struct Template {
+    main: Source,
+}
+
+static COMMON: LazyLock<Source> = LazyLock::new(|| {
+    Source::new(
+        file_id("/common.typ"),
+        include_str!("../templates/common.typ").to_owned(),
+    )
+});
+
+pub static CONTRACT: LazyLock<Template> = LazyLock::new(|| Template {
+    main: Source::new(
+        file_id("/contract.typ"),
+        include_str!("../templates/contract.typ").to_owned(),
+    ),
+});
+
+pub static INVOICE: LazyLock<Template> = LazyLock::new(|| Template {
+    main: Source::new(
+        file_id("/invoice.typ"),
+        include_str!("../templates/invoice.typ").to_owned(),
+    ),
+});
+
+static DATA_ID: LazyLock<FileId> = LazyLock::new(|| file_id(DATA_PATH));
+
+static LIBRARY: LazyLock<LazyHash<Library>> = LazyLock::new(|| LazyHash::new(Library::default()));
+
+/// The fonts embedded in `typst-assets`, parsed once per process: parsing them is the costly
+/// part of a first render, and `Font` is a cheap `Arc` handle afterwards.
+struct Fonts {
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+}
+
+static FONTS: LazyLock<Fonts> = LazyLock::new(|| {
+    let fonts: Vec<Font> = typst_assets::fonts()
+        .flat_map(|data| Font::iter(Bytes::new(data)))
+        .collect();
+    Fonts {
+        book: LazyHash::new(FontBook::from_fonts(&fonts)),
+        fonts,
+    }
+});
+
+/// Parses fonts, templates and the standard library now instead of in the first request.
+pub fn warm_up() {
+    LazyLock::force(&FONTS);
+    LazyLock::force(&LIBRARY);
+    LazyLock::force(&COMMON);
+    LazyLock::force(&CONTRACT);
+    LazyLock::force(&INVOICE);
+}
+
+struct RenderWorld {
+    main: Source,
+    data: Bytes,
+}
+
+impl World for RenderWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        &LIBRARY
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &FONTS.book
+    }
+
+    fn main(&self) -> FileId {
+        self.main.id()
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else if id == COMMON.id() {
+            Ok(COMMON.clone())
+        } else {
+            Err(not_found(id))
+        }
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id == *DATA_ID {
+            Ok(self.data.clone())
+        } else {
+            // Only the data file is read as bytes; the templates never load images or other files.
+            Err(not_found(id))
+        }
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        FONTS.fonts.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        // No clock: every date printed comes from the data, so a render is reproducible.
+        None
+    }
+}
+
+fn not_found(id: FileId) -> FileError {
+    FileError::NotFound(id.vpath().get_with_slash().into())
+}
+
+/// Lays `template` out with `data` (the JSON of `view`) and exports the PDF.
+pub fn render(template: &Template, data: Vec<u8>) -> Result<Vec<u8>, PdfError> {
+    let world = RenderWorld {
+        main: template.main.clone(),
+        data: Bytes::new(data),
+    };
+    // typst reports errors as diagnostics, but a bug in it could still panic; the caller gets an
+    // error either way rather than an unwinding blocking-pool thread.
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let options = PdfOptions {
+            // Keeps the PDF's creation date out, so the same data gives the same bytes.
+            timestamp: None,
+            creator: Smart::Custom(Some("flexportal".to_owned())),
+            ..PdfOptions::default()
+        };
+        // The document type is inferred from typst_pdf::pdf, which takes a paged document.
+        typst::compile(&world)
+            .output
+            .and_then(|document| typst_pdf::pdf(&document, &options))
+    }));
+    typst::comemo::evict(CACHE_MAX_AGE);
+    match result {
+        Ok(Ok(pdf)) => Ok(pdf),
+        Ok(Err(diagnostics)) => Err(PdfError::Render {
+            detail: describe(&world, &diagnostics),
+        }),
+        Err(_) => Err(PdfError::Render {
+            detail: "typst panicked".to_owned(),
+        }),
+    }
+}
+
+/// The diagnostics as one line each with their template line, for logs (never for end users:
+/// a message may quote the data).
+fn describe(world: &RenderWorld, diagnostics: &[SourceDiagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let at = d
+                .span
+                .id()
+                .and_then(|id| {
+                    let range = world.range(d.span)?;
+                    let line = world.source(id).ok()?.lines().byte_to_line(range.start)? + 1;
+                    Some(format!("{:?}:{line}: ", id.vpath()))
+                })
+                .unwrap_or_default();
+            format!("{at}{}", d.message)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
