@@ -25,7 +25,7 @@ fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -39,7 +39,7 @@ pub fn percent(bp: u32) -> String {
     let fraction = bp % 100;
     if fraction == 0 {
         format!("{whole}%")
-    } else if fraction % 10 == 0 {
+    } else if fraction.is_multiple_of(10) {
         format!("{whole}.{}%", fraction / 10)
     } else {
         format!("{whole}.{fraction:02}%")

@@ -439,3 +439,117 @@ fn to_json(view: &impl Serialize) -> Result<Vec<u8>, PdfError> {
         detail: format!("serializing the template data: {e}"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ContractItem, EarlyReturnTerms, ScheduledPayment};
+    use jiff::civil::date;
+
+    fn contract() -> Contract {
+        Contract {
+            kind: ContractKind::Upgrade,
+            number: "C-1".into(),
+            reference: None,
+            date: date(2025, 1, 1),
+            currency: "EUR".into(),
+            lessor: BusinessUnit {
+                name: "Lessor".into(),
+                ..BusinessUnit::default()
+            },
+            customer: Customer {
+                name: r#"A "quoted" \ #name"#.into(),
+                ..Customer::default()
+            },
+            items: vec![ContractItem {
+                product: "Laptop".into(),
+                variant: None,
+                serial_number: Some("  ".into()),
+                term_months: 12,
+                monthly_net: 1_000,
+                vat_rate_bp: 1_900,
+                monthly_vat: 190,
+            }],
+            monthly_totals: Totals {
+                net: 1_000,
+                vat: 190,
+                gross: 1_190,
+            },
+            schedule: vec![
+                ScheduledPayment {
+                    due_date: date(2025, 1, 1),
+                    amount: 1_190,
+                };
+                2
+            ],
+            buyout: BuyoutTerms::FlatFee { fee: 9_900 },
+            early_return: EarlyReturnTerms {
+                fee: EarlyReturnFee::NoFee,
+                grace_period_days: 0,
+            },
+            notes: Some("   ".into()),
+            lessor_signatory: None,
+            lessor_place: None,
+        }
+    }
+
+    fn json(c: &Contract) -> serde_json::Value {
+        serde_json::from_slice(&contract_json(c).expect("valid")).expect("JSON")
+    }
+
+    #[test]
+    fn strings_travel_as_json_strings_and_figures_as_text() {
+        let v = json(&contract());
+        assert_eq!(v["kind"], "upgrade");
+        assert_eq!(v["customer"]["name"], r#"A "quoted" \ #name"#);
+        assert_eq!(v["items"][0]["monthly_gross"], "11.90 EUR");
+        assert_eq!(v["items"][0]["vat_rate"], "19%");
+        // A blank serial is no serial: the template prints its placeholder.
+        assert_eq!(v["items"][0]["serial"], serde_json::Value::Null);
+        assert_eq!(v["schedule"][1]["position"], 2);
+        assert_eq!(v["schedule_total"], "23.80 EUR");
+        assert_eq!(v["buyout"]["method"], "flat_fee");
+        assert_eq!(v["buyout"]["amount"], "99.00 EUR");
+        assert_eq!(v["notes"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn totals_must_add_up() {
+        let mut c = contract();
+        c.monthly_totals.gross = 1_191;
+        assert!(matches!(
+            contract_json(&c),
+            Err(PdfError::InvalidInput(
+                "the monthly totals are not the sums of the items"
+            ))
+        ));
+        let mut c = contract();
+        c.items[0].monthly_net = i64::MAX;
+        c.monthly_totals = Totals {
+            net: i64::MAX,
+            vat: 190,
+            gross: i64::MAX,
+        };
+        assert!(matches!(contract_json(&c), Err(PdfError::InvalidInput(_))));
+    }
+
+    #[test]
+    fn sizes_are_bounded() {
+        let mut c = contract();
+        c.customer.name = "x".repeat(MAX_TEXT_CHARS + 1);
+        assert!(contract_json(&c).is_err());
+        let mut c = contract();
+        c.customer.address = vec!["line".into(); MAX_ADDRESS_LINES + 1];
+        assert!(contract_json(&c).is_err());
+        let mut c = contract();
+        c.schedule = vec![c.schedule[0]; MAX_SCHEDULE_ROWS + 1];
+        assert!(contract_json(&c).is_err());
+        let mut c = contract();
+        c.items.clear();
+        c.monthly_totals = Totals::default();
+        assert!(contract_json(&c).is_err());
+        let mut c = contract();
+        c.customer.name = " ".into();
+        assert!(contract_json(&c).is_err());
+    }
+}

@@ -188,3 +188,65 @@ fn describe(world: &RenderWorld, diagnostics: &[SourceDiagnostic]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(path: &str, text: &str) -> Template {
+        Template {
+            main: Source::new(file_id(path), text.to_owned()),
+        }
+    }
+
+    fn fails(path: &str, text: &str) -> String {
+        match render(&template(path, text), b"{}".to_vec()) {
+            Err(PdfError::Render { detail }) => detail,
+            other => panic!("{text:?} should fail to render, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_world_holds_nothing_but_templates_data_and_fonts() {
+        // Even a template (never the data) that asks cannot reach files, packages or the clock.
+        let detail = fails("/t1.typ", r#"#read("/etc/hostname")"#);
+        assert!(detail.contains("not found"), "{detail}");
+        let detail = fails("/t2.typ", r#"#read("../../../etc/hostname")"#);
+        assert!(!detail.is_empty());
+        let detail = fails("/t3.typ", r#"#import "@preview/cetz:0.3.4": canvas"#);
+        assert!(!detail.is_empty());
+        let detail = fails("/t4.typ", "#datetime.today()");
+        assert!(!detail.is_empty());
+    }
+
+    #[test]
+    fn details_name_the_template_line() {
+        let detail = fails("/t5.typ", "ok\n#panic(\"boom\")");
+        assert!(
+            detail.contains("t5.typ") && detail.contains(":2:"),
+            "{detail}"
+        );
+        assert_eq!(
+            PdfError::Render { detail }.to_string(),
+            "the document could not be rendered"
+        );
+    }
+
+    #[test]
+    fn the_data_file_is_json_from_the_caller() {
+        let t = template("/t6.typ", r#"#json("/data.json").name"#);
+        let pdf = render(&t, br#"{"name": "x"}"#.to_vec()).expect("renders");
+        assert!(pdf.starts_with(b"%PDF-"));
+    }
+
+    #[test]
+    fn every_embedded_font_is_loaded() {
+        let families: Vec<&str> = FONTS.book.families().map(|(name, _)| name).collect();
+        for family in ["Libertinus Serif", "DejaVu Sans Mono"] {
+            assert!(
+                families.iter().any(|f| f.eq_ignore_ascii_case(family)),
+                "{families:?}"
+            );
+        }
+    }
+}

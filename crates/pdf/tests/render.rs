@@ -273,3 +273,29 @@ fn incoherent_data_is_refused_without_echoing_it() {
         "invalid document data: the currency is not an ISO 4217 code"
     );
 }
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Each case is a full render (about a tenth of a second in debug): few cases, but every
+        // one mixes typst's special characters at random.
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        #[test]
+        fn any_customer_name_prints_literally(
+            name in r#"[#$*_=<>@\\\[\](){}"'`/~+.:;, a-zA-Z0-9äß-]{1,60}"#
+                .prop_filter("has a visible character", |s| !s.trim().is_empty())
+        ) {
+            let mut contract = contract(ContractKind::Order, 1);
+            contract.customer.name = name.clone();
+            let pdf = render_contract(&contract).expect("renders");
+            let (text, _) = text_and_pages(&pdf);
+            prop_assert!(
+                strip_whitespace(&text).contains(&strip_whitespace(&name)),
+                "{:?} missing from {}", name, text
+            );
+        }
+    }
+}
