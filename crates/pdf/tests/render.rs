@@ -299,3 +299,70 @@ mod property {
         }
     }
 }
+
+#[test]
+fn documents_without_any_optional_part_render() {
+    use flexportal_pdf::{BusinessUnit, BuyoutTerms, Customer, EarlyReturnFee, EarlyReturnTerms};
+    let mut contract = contract(ContractKind::Order, 0);
+    contract.lessor = BusinessUnit {
+        name: "Lessor".into(),
+        ..BusinessUnit::default()
+    };
+    contract.customer = Customer {
+        name: "Customer".into(),
+        ..Customer::default()
+    };
+    contract.reference = None;
+    contract.notes = None;
+    contract.lessor_signatory = None;
+    contract.lessor_place = None;
+    contract.buyout = BuyoutTerms::NotOffered;
+    contract.early_return = EarlyReturnTerms {
+        fee: EarlyReturnFee::NoFee,
+        grace_period_days: 0,
+    };
+    for item in &mut contract.items {
+        item.variant = None;
+        item.serial_number = None;
+    }
+    let (text, _) = text_and_pages(&render_contract(&contract).expect("renders"));
+    for expected in [
+        "No payments are scheduled",
+        "cannot be bought out",
+        "before the end of its term at no charge",
+        "Customer: Customer",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+    assert!(!text.contains("days of the start"));
+
+    let mut invoice = invoice();
+    invoice.seller = contract.lessor.clone();
+    invoice.buyer = contract.customer.clone();
+    invoice.billing_period = None;
+    invoice.payment_instructions.clear();
+    invoice.notes = None;
+    for line in &mut invoice.lines {
+        line.reference = None;
+    }
+    let (text, _) = text_and_pages(&render_invoice(&invoice).expect("renders"));
+    assert!(!text.contains("Service period"));
+    assert!(text.contains("Total due 156.47 EUR"));
+}
+
+#[test]
+fn names_in_other_scripts_render() {
+    // The embedded fonts cover Latin, Greek and Cyrillic; other scripts have no glyphs there and
+    // print as empty boxes, but they must not make the render fail.
+    let mut contract = contract(ContractKind::Order, 12);
+    contract.customer.name = "Дмитрий Иванов · Ελένη Παπαδοπούλου".into();
+    contract.customer.company = Some("王小明 有限公司 😀 مرحبا".into());
+    let (text, _) = text_and_pages(&render_contract(&contract).expect("renders"));
+    assert!(
+        text.contains("Дмитрий Иванов · Ελένη Παπαδοπούλου"),
+        "{text}"
+    );
+}
