@@ -29,8 +29,8 @@ fn file_id(path: &str) -> FileId {
     RootedPath::new(VirtualRoot::Project, vpath).intern()
 }
 
-/// A template: its main source and the shared one it imports, parsed once.
-pub struct Template {
+/// A document template: its main source, parsed once; it imports `/common.typ`.
+pub(crate) struct Template {
     main: Source,
 }
 
@@ -41,14 +41,14 @@ static COMMON: LazyLock<Source> = LazyLock::new(|| {
     )
 });
 
-pub static CONTRACT: LazyLock<Template> = LazyLock::new(|| Template {
+pub(crate) static CONTRACT: LazyLock<Template> = LazyLock::new(|| Template {
     main: Source::new(
         file_id("/contract.typ"),
         include_str!("../templates/contract.typ").to_owned(),
     ),
 });
 
-pub static INVOICE: LazyLock<Template> = LazyLock::new(|| Template {
+pub(crate) static INVOICE: LazyLock<Template> = LazyLock::new(|| Template {
     main: Source::new(
         file_id("/invoice.typ"),
         include_str!("../templates/invoice.typ").to_owned(),
@@ -77,7 +77,7 @@ static FONTS: LazyLock<Fonts> = LazyLock::new(|| {
 });
 
 /// Parses fonts, templates and the standard library now instead of in the first request.
-pub fn warm_up() {
+pub(crate) fn warm_up() {
     LazyLock::force(&FONTS);
     LazyLock::force(&LIBRARY);
     LazyLock::force(&COMMON);
@@ -137,7 +137,7 @@ fn not_found(id: FileId) -> FileError {
 }
 
 /// Lays `template` out with `data` (the JSON of `view`) and exports the PDF.
-pub fn render(template: &Template, data: Vec<u8>) -> Result<Vec<u8>, PdfError> {
+pub(crate) fn render(template: &Template, data: Vec<u8>) -> Result<Vec<u8>, PdfError> {
     let world = RenderWorld {
         main: template.main.clone(),
         data: Bytes::new(data),
