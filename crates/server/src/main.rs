@@ -55,7 +55,8 @@ struct Cli {
         default_value = "pretty"
     )]
     log_format: String,
-    /// Key that seals webhook signing secrets at rest (64 hex digits or base64 of 32 bytes).
+    /// Key that seals webhook signing secrets at rest and signs file links (64 hex digits or
+    /// base64 of 32 bytes).
     /// Every server sharing a database needs the same one; when absent it is read from, or
     /// generated into, `<data-dir>/secret.key`.
     #[arg(

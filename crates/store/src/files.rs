@@ -158,8 +158,12 @@ pub async fn create(
     let key = storage_key(tenant_id, &file_id);
     let bytes = std::mem::take(&mut new.bytes);
     let size = bytes.len() as i64;
-    blobs.put(&key, bytes).await?;
+    // Armed before the write: a request dropped while writing leaves nothing behind either.
     let unclaimed = Unclaimed::new(blobs, &key);
+    if let Err(e) = blobs.put(&key, bytes).await {
+        unclaimed.discard().await;
+        return Err(e);
+    }
     match insert(db, tenant_id, &file_id, size, &new, wire).await {
         Ok(file) => {
             unclaimed.claim();
@@ -270,11 +274,17 @@ pub async fn delete(
     let file = get_in(&mut tx, tenant_id, file_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    tx.execute(
-        "DELETE FROM files WHERE tenant_id = $1 AND file_id = $2",
-        args![tenant_id, file_id],
-    )
-    .await?;
+    // A concurrent delete that committed first leaves nothing to delete here (PostgreSQL
+    // re-checks the row once the first one's lock is released).
+    let deleted = tx
+        .execute(
+            "DELETE FROM files WHERE tenant_id = $1 AND file_id = $2",
+            args![tenant_id, file_id],
+        )
+        .await?;
+    if deleted == 0 {
+        return Err(StoreError::NotFound);
+    }
     record(&mut tx, &file, "file.deleted", wire).await?;
     if remove_contents {
         blobs.delete(&file.storage_path).await?;

@@ -627,7 +627,7 @@ fn refused_link(refusal: Refusal) -> ApiError {
     params(("fileId" = String, Path), ("tenant" = String, Query), ("action" = String, Query),
         ("expires" = i64, Query), ("signature" = String, Query)),
     responses(
-        (status = 200, description = "The file's bytes, with its content type; Content-Disposition inline (view) or attachment (download)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file's bytes, with its content type; Content-Disposition inline (view) or attachment (download)", content_type = "application/octet-stream", body = String),
         (status = 403, description = "INVALID_SIGNATURE or LINK_EXPIRED", body = ErrorBody),
         (status = 404, description = "NOT_FOUND: the file was deleted", body = ErrorBody),
     ))]
