@@ -12,7 +12,10 @@ use futures_util::TryStreamExt;
 use serde_json::{Value, json};
 
 use crate::on_both;
-use crate::support::{Backend, Server, counts, events_of, simple_product};
+use crate::support::process::Process;
+use crate::support::{
+    Backend, Server, counts, events_of, fresh_database, organization_in, simple_product,
+};
 
 const PDF: &[u8] =
     b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
@@ -1041,4 +1044,81 @@ async fn half_finished_writes_never_show(s: &Server) {
             .collect::<Vec<_>>(),
         [stored.file_id]
     );
+}
+
+/// The binary as configured by an operator: contents in the directory `--file-store-url`
+/// names, links under `--public-url`; an S3 store refused by a build without S3 support.
+async fn configured_file_store(backend: Backend) {
+    let Some((db, url, cleanup)) = fresh_database(backend).await else {
+        return;
+    };
+    let tenant = organization_in(&db, "growth").await;
+    let dir = std::env::temp_dir().join(format!(
+        "flexportal-store-{}",
+        flexportal_domain::ids::IdKind::File.generate()
+    ));
+    let store_url = format!("file://{}", dir.display());
+    let server = Process::start_with(
+        &url,
+        &[
+            "--file-store-url",
+            &store_url,
+            "--public-url",
+            "https://files.example.com/portal/",
+        ],
+    )
+    .await;
+    let client = Client::new(&server.base, &tenant.api_key, &tenant.tenant_id);
+    let (order_id, _) = order(&client, "operator@example.com").await;
+    let file = client
+        .upload_file(&upload(&order_id, "invoice", "invoice.pdf", PDF))
+        .await
+        .unwrap()
+        .file;
+    assert_eq!(std::fs::read(dir.join(&file.storage_path)).unwrap(), PDF);
+    let download = link(&client, &file.file_id, "download").await;
+    let public = "https://files.example.com/portal";
+    assert!(
+        download
+            .url
+            .starts_with(&format!("{public}/files/{}/content?", file.file_id)),
+        "{}",
+        download.url
+    );
+    // The host is not signed: the same link asked of the server directly works.
+    let direct = download.url.replacen(public, &server.base, 1);
+    assert_eq!(client.fetch_file(&direct).await.unwrap().bytes, PDF);
+    server.kill();
+
+    if !cfg!(feature = "s3") {
+        let refused = std::process::Command::new(env!("CARGO_BIN_EXE_flexportal"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--file-store-url",
+                "s3://bucket/folder",
+            ])
+            .env("FLEXPORTAL_DATABASE_URL", &url)
+            .env("FLEXPORTAL_SECRET_KEY", "00".repeat(32))
+            .env("FLEXPORTAL_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("--features s3"), "{stderr}");
+    }
+    db.close().await;
+    cleanup.run().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_file_store_sqlite() {
+    configured_file_store(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_file_store_postgres() {
+    configured_file_store(Backend::Postgres).await;
 }
