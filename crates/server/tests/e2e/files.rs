@@ -1122,3 +1122,82 @@ async fn configured_file_store_sqlite() {
 async fn configured_file_store_postgres() {
     configured_file_store(Backend::Postgres).await;
 }
+
+on_both!(generated_files_are_files_too, generated_files_are_files_too);
+async fn generated_files_are_files_too(s: &Server) {
+    use flexportal_store::files::{GeneratedFile, store_generated};
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let (order_id, customer_id) = order(&client, "generated@example.com").await;
+    // What a feature generating contracts or invoices does, on the server's own store.
+    let blobs = flexportal_store::blobs::BlobStore::local(&s.data_dir.join("files")).unwrap();
+    let wire = flexportal_api::Shapes { exponent: 2 };
+    let generated = |order_id: &str| GeneratedFile {
+        order_id: order_id.to_string(),
+        file_type: "contract".into(),
+        filename: "contract-FP-000001.pdf".into(),
+        content_type: "application/pdf".into(),
+        bytes: PDF.to_vec().into(),
+        created_by: "key_generator".into(),
+        metadata: Some(json!({ "template": "default" })),
+    };
+    let file = store_generated(
+        &s.db,
+        &blobs,
+        &tenant.tenant_id,
+        generated(&order_id),
+        &wire,
+    )
+    .await
+    .unwrap();
+    let listed = client
+        .list_files(&FileQuery {
+            customer_id: Some(customer_id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let shown = &listed.items[0];
+    assert_eq!(
+        (
+            shown.file_id.as_str(),
+            shown.category.as_str(),
+            shown.content_type.as_str(),
+            shown.uploaded_by.as_str(),
+            shown.original_filename.as_deref(),
+        ),
+        (
+            file.file_id.as_str(),
+            "generated",
+            "application/pdf",
+            "key_generator",
+            None
+        )
+    );
+    assert_eq!(shown.metadata, json!({ "template": "default" }));
+    let download = link(&client, &file.file_id, "download").await;
+    assert_eq!(client.fetch_file(&download.url).await.unwrap().bytes, PDF);
+    assert_eq!(
+        events_of(&client, &file.file_id).await,
+        counts(&[("file.created", 1)])
+    );
+
+    // An order of no one's leaves nothing behind.
+    let refused = store_generated(
+        &s.db,
+        &blobs,
+        &tenant.tenant_id,
+        generated("ord_00000000000000000000000000"),
+        &wire,
+    )
+    .await;
+    assert!(matches!(
+        refused,
+        Err(flexportal_store::StoreError::Refused {
+            code: "ORDER_NOT_FOUND",
+            ..
+        })
+    ));
+    assert_eq!(stored_files(s).len(), 1);
+}
