@@ -51,6 +51,17 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// A client that has not sent its request head after this long is disconnected.
     pub header_read_timeout: std::time::Duration,
+    pub files: FileStorage,
+}
+
+/// Where file contents are kept and how links to them are addressed. Links are signed with a
+/// key derived from `webhooks.sealing_key`, so servers sharing that key accept each other's.
+#[derive(Clone, Debug)]
+pub struct FileStorage {
+    pub blobs: flexportal_store::blobs::BlobStore,
+    /// The address clients reach the server at (e.g. `https://rentals.example.com`), for the
+    /// links `POST /v1/files/url` hands out; without it, the request's `Host` over plain HTTP.
+    pub public_url: Option<String>,
 }
 
 /// How webhook endpoints may be registered and how their secrets are kept.
@@ -95,6 +106,11 @@ impl AppState {
             webhook_counters: Arc::default(),
             request_timeout: std::time::Duration::from_secs(30),
             header_read_timeout: std::time::Duration::from_secs(10),
+            // Kept in memory until the server configures its store.
+            files: FileStorage {
+                blobs: flexportal_store::blobs::BlobStore::memory(),
+                public_url: None,
+            },
         }
     }
 }
@@ -122,12 +138,15 @@ fn uuid_like() -> String {
 pub fn app(state: AppState) -> Router {
     let (v1, v1_api) = routes::v1().split_for_parts();
     let (ops, ops_api) = routes::ops::documented().split_for_parts();
+    let (file_links, file_links_api) = routes::files::public().split_for_parts();
     let v1 = v1.layer(middleware::from_fn_with_state(state.clone(), pipeline::v1));
     let mut document = openapi::finish(v1_api);
     document.merge(ops_api);
+    document.merge(file_links_api);
     Router::new()
         .merge(v1)
         .merge(ops)
+        .merge(file_links)
         .merge(routes::ops::docs(document))
         .method_not_allowed_fallback(|| async {
             ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "This route does not take that method")

@@ -64,10 +64,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 fn body_limit(path: Option<&str>) -> usize {
-    if path == Some("/v1/products/csv") {
-        CSV_LIMIT
-    } else {
-        JSON_LIMIT
+    match path {
+        Some("/v1/products/csv") => CSV_LIMIT,
+        Some("/v1/files") => crate::routes::files::UPLOAD_LIMIT,
+        _ => JSON_LIMIT,
     }
 }
 

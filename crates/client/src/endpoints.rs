@@ -15,7 +15,8 @@ use crate::{
     AssetWrite, BillingGroup, BillingGroupQuery, BillingGroupWrite, BoughtOut, BusinessUnit,
     BuyoutQuote, BuyoutRequest, Client, Customer, CustomerChanges, CustomerDeleted, CustomerQuery,
     CustomerWrite, EarlyReturnQuote, EarlyReturnRequest, Error, Event, EventQuery, Extended,
-    Extension, ImportResult, ListQuery, MarkFailed, MarkPaid, NewApiKey, NewOrder, NewProduct,
+    Extension, File, FileContent, FileDeleted, FileQuery, FileUpload, FileUrl, FileUrlRequest,
+    FileWrite, ImportResult, ListQuery, MarkFailed, MarkPaid, NewApiKey, NewOrder, NewProduct,
     NewRental, Order, OrderQuery, OrderWrite, Page, Payment, PaymentQuery, PaymentWrite, Product,
     ProductDeleted, ProductQuery, ProductWrite, Rental, RentalCancellation, RentalCancelled,
     RentalCreated, RentalNotesSaved, RentalQuery, Replaced, Replacement, ReturnedEarly,
@@ -657,6 +658,102 @@ impl Client {
             )
             .await?;
         Ok(())
+    }
+
+    // ---- files ---------------------------------------------------------------------------------
+
+    /// Uploads a file for an order (201), as a browser form would (`multipart/form-data`).
+    pub async fn upload_file(&self, upload: &FileUpload) -> Result<FileWrite, Error> {
+        let mut form = Form::new();
+        if let Some(order_id) = &upload.order_id {
+            form = form.text("orderId", order_id.clone());
+        }
+        if let Some(file_type) = &upload.file_type {
+            form = form.text("type", file_type.clone());
+        }
+        if let Some(metadata) = &upload.metadata {
+            form = form.text("metadata", metadata.to_string());
+        }
+        let mut part = Part::bytes(upload.bytes.clone());
+        if let Some(name) = &upload.filename {
+            part = part.file_name(name.clone());
+        }
+        if let Some(content_type) = &upload.content_type {
+            part = part.mime_str(content_type)?;
+        }
+        form = form.part("file", part);
+        self.call(Method::POST, "/v1/files", |r| r.multipart(form))
+            .await
+    }
+
+    /// One page of files.
+    pub async fn list_files(&self, query: &FileQuery) -> Result<Page<File>, Error> {
+        self.list("/v1/files", "files", query).await
+    }
+
+    /// Every file matching `query`, fetching further pages as the stream is read.
+    pub fn files(&self, query: FileQuery) -> impl Stream<Item = Result<File, Error>> + Unpin + '_ {
+        paginate(query, move |q| async move { self.list_files(&q).await })
+    }
+
+    /// A file's description (not its contents).
+    pub async fn get_file(&self, file_id: &str) -> Result<File, Error> {
+        self.call(
+            Method::GET,
+            &format!("/v1/files/{}", segment(file_id)),
+            |r| r,
+        )
+        .await
+    }
+
+    /// Deletes a file; `delete_from_storage: Some(false)` keeps its contents in the file store
+    /// (the server's default removes them).
+    pub async fn delete_file(
+        &self,
+        file_id: &str,
+        delete_from_storage: Option<bool>,
+    ) -> Result<FileDeleted, Error> {
+        let body = match delete_from_storage {
+            Some(flag) => serde_json::json!({ "deleteFromStorage": flag }),
+            None => serde_json::json!({}),
+        };
+        self.call(
+            Method::DELETE,
+            &format!("/v1/files/{}", segment(file_id)),
+            |r| r.json(&body),
+        )
+        .await
+    }
+
+    /// A signed link to a file's contents that works without credentials until it expires.
+    pub async fn file_url(&self, request: &FileUrlRequest) -> Result<FileUrl, Error> {
+        self.call(Method::POST, "/v1/files/url", |r| r.json(request))
+            .await
+    }
+
+    /// Fetches what a signed link points at, sending no credentials (none are needed). A
+    /// refused link is an [`Error::Api`] like any other refusal.
+    pub async fn fetch_file(&self, url: &str) -> Result<FileContent, Error> {
+        let response = self.http.get(url).send().await?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (content_type, content_disposition) =
+            (header("content-type"), header("content-disposition"));
+        let bytes = response.bytes().await?.to_vec();
+        if !(200..300).contains(&status) {
+            return Err(crate::error::api_error(status, &bytes));
+        }
+        Ok(FileContent {
+            content_type,
+            content_disposition,
+            bytes,
+        })
     }
 
     // ---- webhooks ------------------------------------------------------------------------------

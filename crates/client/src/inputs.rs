@@ -768,3 +768,53 @@ pub struct BillingGroupQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
+
+/// A file to upload for an order. `None` fields are not sent, so a test can leave out exactly
+/// the one it wants refused.
+#[derive(Debug, Clone, Default)]
+pub struct FileUpload {
+    pub order_id: Option<String>,
+    /// `contract`, `invoice`, `document` or `attachment`.
+    pub file_type: Option<String>,
+    /// The name sent with the file part.
+    pub filename: Option<String>,
+    /// The content type claimed for the part; the server judges the bytes itself and ignores it.
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
+    /// A JSON object kept with the file.
+    pub metadata: Option<serde_json::Value>,
+}
+
+/// Filters and paging for `list_files`, newest first by default.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_after: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort_dir: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub file_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+}
+
+cursor!(FileQuery);
+
+/// What a signed link is for.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileUrlRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
+    /// `view` (the default) or `download`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// 1 to 10080 (7 days); 60 when omitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in_minutes: Option<i64>,
+}

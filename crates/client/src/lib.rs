@@ -35,20 +35,22 @@ use serde::de::DeserializeOwned;
 pub use error::{Error, ErrorDetail};
 pub use inputs::{
     Address, AssetChanges, AssetQuery, BillingGroupQuery, BillingGroupWrite, BuyoutRequest,
-    CustomerChanges, CustomerQuery, EarlyReturnRequest, EventQuery, Extension, ListQuery,
-    MarkFailed, MarkPaid, NewApiKey, NewOrder, NewOrderCustomer, NewOrderItem, NewPricing,
-    NewProduct, NewRental, NewVariant, OrderQuery, PaymentQuery, ProductQuery, RentalCancellation,
-    RentalQuery, Replacement, UpgradeRequest, VariantQuery, WebhookEndpointWrite,
+    CustomerChanges, CustomerQuery, EarlyReturnRequest, EventQuery, Extension, FileQuery,
+    FileUpload, FileUrlRequest, ListQuery, MarkFailed, MarkPaid, NewApiKey, NewOrder,
+    NewOrderCustomer, NewOrderItem, NewPricing, NewProduct, NewRental, NewVariant, OrderQuery,
+    PaymentQuery, ProductQuery, RentalCancellation, RentalQuery, Replacement, UpgradeRequest,
+    VariantQuery, WebhookEndpointWrite,
 };
 pub use models::{
     ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetDeleted, AssetRecovery, AssetRental,
     AssetWrite, BillingGroup, BoughtOut, BusinessUnit, BuyoutQuote, Customer, CustomerDeleted,
-    CustomerWrite, Discount, EarlyReturnQuote, Event, Extended, ImportError, ImportResult,
-    ImportSummary, LineItem, Order, OrderCustomer, OrderItem, OrderTotals, OrderWrite, Page,
-    Payment, PaymentWrite, Pricing, Product, ProductDeleted, ProductSync, ProductWrite, Rental,
-    RentalCancelled, RentalCreated, RentalNotesSaved, RentalProgress, Replaced, ReturnedEarly,
-    Upgraded, Variant, VariantResult, VariantStatusResult, WebhookAttempt, WebhookEndpoint,
-    WebhookEndpointCreated, WebhookSecretRotated,
+    CustomerWrite, Discount, EarlyReturnQuote, Event, Extended, File, FileContent, FileDeleted,
+    FileUrl, FileWrite, ImportError, ImportResult, ImportSummary, LineItem, Order, OrderCustomer,
+    OrderItem, OrderTotals, OrderWrite, Page, Payment, PaymentWrite, Pricing, Product,
+    ProductDeleted, ProductSync, ProductWrite, Rental, RentalCancelled, RentalCreated,
+    RentalNotesSaved, RentalProgress, Replaced, ReturnedEarly, Upgraded, Variant, VariantResult,
+    VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
+    WebhookSecretRotated,
 };
 pub use raw::{Exchange, RawBody, RawRequest, RawResponse};
 /// Re-exported because [`Exchange`] and [`RawResponse`] expose its header types.

@@ -985,3 +985,84 @@ pub struct BillingGroup {
 pub(crate) struct BillingGroupEnvelope {
     pub billing_group: BillingGroup,
 }
+
+// ---- files -------------------------------------------------------------------------------------
+
+/// A stored file of an order: a contract, invoice, document or attachment. Its contents are
+/// fetched through a signed link ([`crate::Client::file_url`]).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct File {
+    pub file_id: String,
+    pub tenant_id: String,
+    pub order_id: String,
+    /// The order's customer.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// `contract`, `invoice`, `document` or `attachment`.
+    #[serde(rename = "type")]
+    pub file_type: String,
+    /// `uploaded` or `generated`.
+    pub category: String,
+    /// The name it is served under.
+    pub filename: String,
+    /// The name the uploader sent.
+    #[serde(default)]
+    pub original_filename: Option<String>,
+    /// What the server found the bytes to be, whatever the uploader claimed.
+    pub content_type: String,
+    /// Bytes.
+    pub file_size: i64,
+    pub storage_path: String,
+    pub uploaded_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// As given at upload; an empty object when none was.
+    #[serde(default)]
+    pub metadata: serde_json::Value,
+}
+
+/// The answer to an upload.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FileWrite {
+    pub success: bool,
+    pub message: String,
+    pub file_id: String,
+    pub file: File,
+}
+
+/// The answer to deleting a file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FileDeleted {
+    pub success: bool,
+    pub message: String,
+    pub file_id: String,
+    /// Whether the contents went too.
+    #[serde(default)]
+    pub deleted_from_storage: bool,
+}
+
+/// A signed link to a file's contents.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FileUrl {
+    pub success: bool,
+    /// Works without credentials until `expires_at`.
+    pub url: String,
+    pub filename: String,
+    pub content_type: String,
+    pub file_size: i64,
+    /// Unix epoch milliseconds.
+    pub expires_at: i64,
+}
+
+/// A file's contents as a signed link delivered them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileContent {
+    pub content_type: Option<String>,
+    /// `inline; …` for a `view` link, `attachment; …` for a `download` link.
+    pub content_disposition: Option<String>,
+    pub bytes: Vec<u8>,
+}

@@ -45,6 +45,20 @@ impl SealingKey {
         Some(SealingKey(bytes.try_into().ok()?))
     }
 
+    /// A key for another purpose (e.g. signing file links), derived from this one with
+    /// HMAC-SHA256 over `purpose`: one configured secret serves every use, and a key derived
+    /// for one purpose says nothing about this key or about keys for other purposes.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut out = [0u8; 32];
+        // HMAC takes keys of any length; a failure is impossible and would leave `out` zero.
+        if let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.0) {
+            mac.update(purpose.as_bytes());
+            out.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        out
+    }
+
     pub fn seal(&self, plaintext: &str) -> Option<String> {
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).ok()?;
@@ -86,6 +100,18 @@ mod tests {
         assert!(SealingKey::from_text(&hex).is_some());
         assert!(SealingKey::from_text("too short").is_none());
         assert!(format!("{key:?}").contains('…'));
+    }
+
+    #[test]
+    fn derived_keys_depend_on_key_and_purpose() {
+        let (key, text) = SealingKey::generate();
+        let (other, _) = SealingKey::generate();
+        let again = SealingKey::from_text(&text).unwrap();
+        assert_eq!(key.derive("links"), again.derive("links"));
+        assert_ne!(key.derive("links"), key.derive("other"));
+        assert_ne!(key.derive("links"), other.derive("links"));
+        assert_ne!(key.derive("links"), [0u8; 32]);
+        assert_ne!(key.derive("links"), key.0);
     }
 
     proptest! {

@@ -55,7 +55,8 @@ struct Cli {
         default_value = "pretty"
     )]
     log_format: String,
-    /// Key that seals webhook signing secrets at rest (64 hex digits or base64 of 32 bytes).
+    /// Key that seals webhook signing secrets at rest and signs file links (64 hex digits or
+    /// base64 of 32 bytes).
     /// Every server sharing a database needs the same one; when absent it is read from, or
     /// generated into, `<data-dir>/secret.key`.
     #[arg(
@@ -65,7 +66,8 @@ struct Cli {
         hide_env_values = true
     )]
     secret_key: Option<String>,
-    /// Where a generated secret key is kept.
+    /// Where a generated secret key is kept, and uploaded files unless --file-store-url says
+    /// otherwise.
     #[arg(
         long,
         global = true,
@@ -73,6 +75,15 @@ struct Cli {
         default_value = "data"
     )]
     data_dir: std::path::PathBuf,
+    /// Where file contents are kept: a directory or file:///dir (default `<data-dir>/files`),
+    /// or s3://bucket/folder in builds with the `s3` feature (credentials and endpoint from the
+    /// usual AWS_* variables).
+    #[arg(long, global = true, env = "FLEXPORTAL_FILE_STORE_URL")]
+    file_store_url: Option<String>,
+    /// The address clients reach this server at, e.g. https://rentals.example.com, for the
+    /// signed file links it hands out; without it, the Host of each request over plain HTTP.
+    #[arg(long, global = true, env = "FLEXPORTAL_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Accept `http://` webhook URLs (tests, local use).
     #[arg(long, global = true, env = "FLEXPORTAL_ALLOW_INSECURE_WEBHOOKS")]
     allow_insecure_webhooks: bool,
@@ -344,6 +355,7 @@ async fn serve(cli: &Cli, db: Db) -> Result<(), String> {
     state.request_timeout = std::time::Duration::from_secs(cli.request_timeout_secs.max(1));
     state.header_read_timeout = std::time::Duration::from_secs(cli.header_read_timeout_secs.max(1));
     state.webhooks.sealing_key = sealing_key(cli)?;
+    state.files = file_storage(cli)?;
     state.webhooks.allow_insecure = cli.allow_insecure_webhooks;
     state.webhooks.allow_private = cli.allow_private_webhook_targets;
     let webhooks = dispatcher_config(
@@ -385,6 +397,28 @@ async fn serve(cli: &Cli, db: Db) -> Result<(), String> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+fn file_storage(cli: &Cli) -> Result<flexportal_api::FileStorage, String> {
+    let blobs = match &cli.file_store_url {
+        Some(url) => flexportal_store::blobs::BlobStore::open(url),
+        None => flexportal_store::blobs::BlobStore::local(&cli.data_dir.join("files")),
+    }
+    .map_err(|e| format!("cannot open the file store: {e}"))?;
+    let public_url = match &cli.public_url {
+        None => None,
+        Some(url) => {
+            let parsed = url::Url::parse(url)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .ok_or_else(|| {
+                    format!("--public-url {url:?} must be an http(s) URL such as https://rentals.example.com")
+                })?;
+            Some(parsed.to_string().trim_end_matches('/').to_string())
+        }
+    };
+    tracing::info!(store = blobs.name(), "file store opened");
+    Ok(flexportal_api::FileStorage { blobs, public_url })
 }
 
 fn dispatcher_config(

@@ -3,9 +3,11 @@
 
 pub mod assets;
 pub mod billing_groups;
+pub mod blobs;
 pub mod customers;
 pub mod db;
 pub mod events;
+pub mod files;
 pub mod idempotency;
 pub mod list;
 pub mod migrate;
@@ -40,6 +42,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("configuration: {0}")]
     Config(String),
+    /// The file store failed; the text is for logs only.
+    #[error("file store: {0}")]
+    Blob(String),
     #[error(transparent)]
     Database(sqlx::Error),
 }
@@ -105,4 +110,5 @@ pub trait Wire: Send + Sync {
     fn payment(&self, payment: &payments::Payment) -> serde_json::Value;
     /// `order_ids`: the customer's orders, newest first.
     fn customer(&self, customer: &customers::Customer, order_ids: &[String]) -> serde_json::Value;
+    fn file(&self, file: &files::File) -> serde_json::Value;
 }

@@ -63,6 +63,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_billing_groups.sql"),
         postgres: include_str!("../migrations/postgres/0008_billing_groups.sql"),
     },
+    Migration {
+        version: 9,
+        name: "files",
+        sqlite: include_str!("../migrations/sqlite/0009_files.sql"),
+        postgres: include_str!("../migrations/postgres/0009_files.sql"),
+    },
 ];
 
 crate::row! {

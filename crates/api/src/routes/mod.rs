@@ -12,6 +12,7 @@ pub mod billing_groups;
 pub mod business_units;
 pub mod customers;
 pub mod events;
+pub mod files;
 pub mod ops;
 pub mod orders;
 pub mod payments;
@@ -84,6 +85,7 @@ pub fn v1() -> OpenApiRouter<AppState> {
             billing_groups::update_group,
             billing_groups::delete_group
         ))
+        .merge(files::v1())
         .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
         .routes(routes!(
             webhooks::get_endpoint,

@@ -4,6 +4,7 @@
 use flexportal_store::Wire;
 use flexportal_store::assets::Asset;
 use flexportal_store::customers::Customer;
+use flexportal_store::files::File;
 use flexportal_store::orders::Order;
 use flexportal_store::payments::Payment;
 use flexportal_store::rentals::Rental;
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::input::Problems;
-use crate::routes::{assets, customers, orders, payments, rentals, to_json};
+use crate::routes::{assets, customers, files, orders, payments, rentals, to_json};
 
 /// A postal address, as orders and customers carry it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -87,5 +88,9 @@ impl Wire for Shapes {
             order_ids.to_vec(),
             self.exponent,
         ))
+    }
+
+    fn file(&self, file: &File) -> serde_json::Value {
+        to_json(&files::file_body(file))
     }
 }

@@ -406,6 +406,9 @@ async fn operations_endpoints(s: &Server) {
         ("/v1/payments/{paymentId}/mark-failed", &["post"][..]),
         ("/v1/customers", &["get", "post"][..]),
         ("/v1/customers/{customerId}", &["get", "put", "delete"][..]),
+        ("/v1/files", &["get", "post"][..]),
+        ("/v1/files/{fileId}", &["get", "delete"][..]),
+        ("/v1/files/url", &["post"][..]),
     ] {
         for method in methods {
             let op = &paths[path][*method];
@@ -424,7 +427,7 @@ async fn operations_endpoints(s: &Server) {
         .unwrap();
     assert_eq!(docs.status, 200);
     assert!(String::from_utf8_lossy(&docs.bytes).contains("swagger"));
-    for path in ["/healthz", "/readyz", "/metrics"] {
+    for path in ["/healthz", "/readyz", "/metrics", "/files/{fileId}/content"] {
         assert!(
             paths[path]["get"].is_object(),
             "{path} missing from /openapi.json"
@@ -552,6 +555,11 @@ async fn every_route_is_guarded(s: &Server) {
             body.clone(),
         ),
         RawRequest::delete("/v1/customers/cust_00000000000000000000000000"),
+        RawRequest::post("/v1/files", body.clone()),
+        RawRequest::get("/v1/files"),
+        RawRequest::get("/v1/files/file_00000000000000000000000000"),
+        RawRequest::delete("/v1/files/file_00000000000000000000000000"),
+        RawRequest::post("/v1/files/url", body.clone()),
     ];
     for route in routes {
         let what = format!("{} {}", route.method, route.path);

@@ -29,6 +29,8 @@ pub struct Server {
     pub backend: Backend,
     /// The key sealing webhook secrets, for servers started beside this one.
     pub sealing_key: flexportal_domain::sealing::SealingKey,
+    /// The server's data directory; file contents are kept under `files/` in it.
+    pub data_dir: std::path::PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     cleanup: Cleanup,
@@ -175,6 +177,9 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
         let mut state = AppState::new(db.clone(), "eu");
+        let data_dir = std::env::temp_dir().join(format!("flexportal-data-{}", unique_suffix()));
+        state.files.blobs =
+            flexportal_store::blobs::BlobStore::local(&data_dir.join("files")).expect("file store");
         // Rate limits count requests per minute; with the clock stopped, "the 101st request
         // within a minute" is the 101st request, however slowly the machine sends them.
         state.limiter = Arc::new(InProcessLimiter::with_clock(|| 0));
@@ -208,6 +213,7 @@ impl Server {
             db,
             backend,
             sealing_key,
+            data_dir,
             stop: Some(stop),
             task: Some(task),
             cleanup: cleanup.0,
@@ -225,6 +231,8 @@ impl Server {
         let mut state = AppState::new(self.db.clone(), "eu");
         state.limiter = Arc::new(InProcessLimiter::with_clock(|| 0));
         state.webhooks.sealing_key = self.sealing_key.clone();
+        state.files.blobs = flexportal_store::blobs::BlobStore::local(&self.data_dir.join("files"))
+            .expect("file store");
         configure(&mut state);
         tokio::spawn(flexportal_server::serve(
             state,
@@ -246,6 +254,7 @@ impl Server {
             let _ = task.await;
         }
         self.db.close().await;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
         let cleanup = std::mem::replace(
             &mut self.cleanup,
             Cleanup::Directory(std::path::PathBuf::new()),
