@@ -48,7 +48,7 @@ async fn measure(
     concurrency: usize,
 ) -> Result<Vec<Measure>, String> {
     let client = Client::new(
-        &format!("http://{address}"),
+        format!("http://{address}"),
         &made.admin_key.secret,
         &made.business_unit.tenant_id,
     );

@@ -199,7 +199,7 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<Vec<Meas
         at(0.99).as_secs_f64() * 1000.0
     );
     measures.push(Measure::info(
-        format!("GET /v1/orders/{{id}} at half that rate: p50 / p99"),
+        "GET /v1/orders/{id} at half that rate: p50 / p99",
         format!(
             "{:.2} / {:.2} ms",
             at(0.50).as_secs_f64() * 1000.0,

@@ -50,7 +50,7 @@ pub async fn seed(running: &Running, count: usize) -> Result<Vec<String>, String
     let (db, tenant_id) = (&running.db, &running.tenant_id);
     prepare_unit(&running.client).await?;
     let unit = Arc::new(
-        flexportal_store::tenancy::business_unit(&db, &tenant_id)
+        flexportal_store::tenancy::business_unit(db, tenant_id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("no business unit")?,
