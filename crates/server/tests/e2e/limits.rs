@@ -128,76 +128,26 @@ async fn slow_requests_and_lost_databases(s: &Server) {
     cleanup.run().await;
 }
 
-/// A TCP relay in front of PostgreSQL that can be cut: stopping it drops every connection
-/// through it and refuses new ones, which is what a server sees when its database goes down.
-struct Relay {
-    port: u16,
-    target: String,
-    running: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Relay {
-    async fn start(target: &str) -> Relay {
-        let mut relay = Relay {
-            port: 0,
-            target: target.to_string(),
-            running: None,
-        };
-        relay.resume().await;
-        relay
-    }
-
-    async fn resume(&mut self) {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
-            .await
-            .expect("bind the relay");
-        self.port = listener.local_addr().unwrap().port();
-        let target = self.target.clone();
-        self.running = Some(tokio::spawn(async move {
-            let mut connections = tokio::task::JoinSet::new();
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    continue;
-                };
-                let target = target.clone();
-                connections.spawn(async move {
-                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-            }
-        }));
-    }
-
-    /// Aborting the task drops the listener and, with its JoinSet, every relayed connection.
-    fn cut(&mut self) {
-        if let Some(running) = self.running.take() {
-            running.abort();
-        }
-    }
-}
-
-/// PostgreSQL goes away under load and comes back: meanwhile every request is answered 503
-/// with `Retry-After` within the request timeout, `/readyz` fails; afterwards the same process
-/// serves again, and every order it acknowledged is there.
+/// PostgreSQL is stopped under load and started again: meanwhile every request is answered 503
+/// with `Retry-After` within the request timeout and `/readyz` fails; afterwards the same
+/// process serves again, and every order it acknowledged is there. The cluster is the test's own
+/// (`initdb` into a temporary folder, its own port), so stopping it disturbs no other test.
 #[tokio::test(flavor = "multi_thread")]
 async fn database_outage_under_load() {
+    use crate::support::cluster::Cluster;
     use crate::support::process::Process;
-    let Some((db, url, cleanup)) = fresh_database(crate::support::Backend::Postgres).await else {
+    flexportal_worker::webhooks::install_tls_provider();
+    let Some(cluster) = Cluster::create() else {
+        eprintln!("skipped: PostgreSQL's server programs (initdb, pg_ctl) are not installed");
         return;
     };
+    cluster.start();
+    let url = cluster.url();
+    let db = flexportal_server::open_database(&url).await.unwrap();
     let tenant = crate::support::organization_in(&db, "growth").await;
+    db.close().await;
     let (key, tenant_id) = (tenant.api_key, tenant.tenant_id);
-    let parsed = reqwest::Url::parse(&url).unwrap();
-    let target = format!(
-        "{}:{}",
-        parsed.host_str().unwrap(),
-        parsed.port().unwrap_or(5432)
-    );
-    let mut relay = Relay::start(&target).await;
-    let mut through = parsed.clone();
-    through.set_port(Some(relay.port)).unwrap();
-    let server = Process::start_with(through.as_str(), &["--request-timeout", "3"]).await;
+    let server = Process::start_with(&url, &["--request-timeout", "3"]).await;
     let client = flexportal_client::Client::new(&server.base, &key, &tenant_id);
     client
         .create_product(&simple_product("LAPTOP", "Laptop"))
@@ -246,14 +196,14 @@ async fn database_outage_under_load() {
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     outage.store(true, std::sync::atomic::Ordering::SeqCst);
-    relay.cut();
+    tokio::task::block_in_place(|| cluster.stop());
     tokio::time::sleep(Duration::from_secs(3)).await;
     let ready = reqwest::get(format!("{}/readyz", server.base))
         .await
         .unwrap();
     assert_eq!(ready.status(), 503, "not ready while the database is down");
     outage.store(false, std::sync::atomic::Ordering::SeqCst);
-    relay.resume().await;
+    tokio::task::block_in_place(|| cluster.start());
     // The same process recovers: orders go through again without a restart.
     let mut recovered = false;
     for _ in 0..150 {
@@ -305,8 +255,6 @@ async fn database_outage_under_load() {
         assert_eq!(found.status, 200, "acknowledged order {order_id}");
     }
     drop(server);
-    db.close().await;
-    cleanup.run().await;
 }
 
 /// SQLite made read-only, then full (`query_only`, `max_page_count` on the writer connection):
