@@ -438,4 +438,36 @@ async fn contracts_follow_deliveries_when_asked(s: &Server) {
     }
     assert!(!text.contains("assigned on delivery"), "{text}");
     assert_eq!(stored_blobs(s), 1);
+
+    // An upgrade starts a rental on an upgrade order: that order gets an upgrade contract.
+    client
+        .create_asset(&AssetChanges {
+            serial_number: Some("SN-AUTO-0003".into()),
+            sku: Some("LAPTOP-A".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let upgraded = client
+        .send(RawRequest::post(
+            format!("/v1/subscriptions/{rental_id}/upgrade"),
+            json!({ "newSku": "LAPTOP-A", "newSerialNumber": "SN-AUTO-0003", "contractLength": 12, "reason": "faster model" }),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(upgraded.status, 200, "{:?}", upgraded.json);
+    let upgrade_order = upgraded.json.unwrap()["orderId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let files = contract_files(&client, &upgrade_order).await;
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].metadata["contractType"], "upgrade");
+    let text = pdf_text(&download(&client, &files[0].file_id).await);
+    assert!(text.contains("Upgrade Contract"), "{text}");
+    assert!(text.contains("SN-AUTO-0003"), "{text}");
+    assert!(
+        text.contains(&rental_id),
+        "the upgraded rental is named: {text}"
+    );
 }
