@@ -1,6 +1,7 @@
 //! The HTTP API of flexportal: the FlexPortal v1 routes and our extensions, the request pipeline,
 //! and the OpenAPI document generated from the handlers.
 
+pub mod contracts;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

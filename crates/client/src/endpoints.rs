@@ -13,15 +13,16 @@ use crate::models::{BillingGroupEnvelope, BusinessUnitEnvelope, WebhookEndpointE
 use crate::{
     ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetChanges, AssetDeleted, AssetQuery,
     AssetWrite, BillingGroup, BillingGroupQuery, BillingGroupWrite, BoughtOut, BusinessUnit,
-    BuyoutQuote, BuyoutRequest, Client, Customer, CustomerChanges, CustomerDeleted, CustomerQuery,
-    CustomerWrite, EarlyReturnQuote, EarlyReturnRequest, Error, Event, EventQuery, Extended,
-    Extension, File, FileContent, FileDeleted, FileQuery, FileUpload, FileUrl, FileUrlRequest,
-    FileWrite, ImportResult, ListQuery, MarkFailed, MarkPaid, NewApiKey, NewOrder, NewProduct,
-    NewRental, Order, OrderQuery, OrderWrite, Page, Payment, PaymentQuery, PaymentWrite, Product,
-    ProductDeleted, ProductQuery, ProductWrite, Rental, RentalCancellation, RentalCancelled,
-    RentalCreated, RentalNotesSaved, RentalQuery, Replaced, Replacement, ReturnedEarly,
-    UpgradeRequest, Upgraded, Variant, VariantQuery, VariantStatusResult, WebhookAttempt,
-    WebhookEndpoint, WebhookEndpointCreated, WebhookEndpointWrite, WebhookSecretRotated, segment,
+    BuyoutQuote, BuyoutRequest, Client, ContractGenerated, Customer, CustomerChanges,
+    CustomerDeleted, CustomerQuery, CustomerWrite, EarlyReturnQuote, EarlyReturnRequest, Error,
+    Event, EventQuery, Extended, Extension, File, FileContent, FileDeleted, FileQuery, FileUpload,
+    FileUrl, FileUrlRequest, FileWrite, GenerateContract, ImportResult, ListQuery, MarkFailed,
+    MarkPaid, NewApiKey, NewOrder, NewProduct, NewRental, Order, OrderQuery, OrderWrite, Page,
+    Payment, PaymentQuery, PaymentWrite, Product, ProductDeleted, ProductQuery, ProductWrite,
+    Rental, RentalCancellation, RentalCancelled, RentalCreated, RentalNotesSaved, RentalQuery,
+    Replaced, Replacement, ReturnedEarly, UpgradeRequest, Upgraded, Variant, VariantQuery,
+    VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
+    WebhookEndpointWrite, WebhookSecretRotated, segment,
 };
 
 impl Client {
@@ -729,6 +730,18 @@ impl Client {
     pub async fn file_url(&self, request: &FileUrlRequest) -> Result<FileUrl, Error> {
         self.call(Method::POST, "/v1/files/url", |r| r.json(request))
             .await
+    }
+
+    /// Renders an order's contract as a PDF and stores it as a `contract` file of the order
+    /// (201).
+    pub async fn generate_contract(
+        &self,
+        request: &GenerateContract,
+    ) -> Result<ContractGenerated, Error> {
+        self.call(Method::POST, "/v1/files/contracts/generate", |r| {
+            r.json(request)
+        })
+        .await
     }
 
     /// Fetches what a signed link points at, sending no credentials (none are needed). A

@@ -818,3 +818,17 @@ pub struct FileUrlRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in_minutes: Option<i64>,
 }
+
+/// Which order's contract to generate, and of which kind.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateContract {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// `order`, `extension` or `upgrade`; the order's type decides when omitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_type: Option<String>,
+    /// Only `default` exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+}

@@ -1066,3 +1066,25 @@ pub struct FileContent {
     pub content_disposition: Option<String>,
     pub bytes: Vec<u8>,
 }
+
+/// A generated contract: the `contract` file stored for the order, and a link to it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractGenerated {
+    pub success: bool,
+    pub message: String,
+    pub file_id: String,
+    pub order_id: String,
+    pub tenant_id: String,
+    /// `order`, `extension` or `upgrade`.
+    #[serde(default)]
+    pub contract_type: Option<String>,
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// A signed link to the PDF.
+    #[serde(default)]
+    pub download_url: Option<String>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}

@@ -17,7 +17,32 @@ pub struct Settings {
     pub buyout: BuyoutSettings,
     pub early_return: EarlyReturnSettings,
     pub custom_fields: Vec<CustomFieldDefinition>,
+    /// Generate an order's contract each time one of its rentals is created.
+    pub auto_generate_contracts: bool,
+    /// How the business unit appears as lessor on its contracts.
+    pub lessor: LessorDetails,
 }
+
+/// The lessor's particulars printed on contracts; the business unit's name heads them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct LessorDetails {
+    /// Postal address, one printed line each.
+    pub address: Vec<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub vat_id: Option<String>,
+    /// Company register entry or similar legal line.
+    pub registration: Option<String>,
+    /// Who signs for the lessor.
+    pub signatory: Option<String>,
+    /// Where the lessor signs.
+    pub place: Option<String>,
+}
+
+/// The most lines a lessor address may have (what the contract layout holds).
+pub const MAX_LESSOR_ADDRESS_LINES: usize = 10;
+const MAX_LESSOR_TEXT: usize = 200;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -29,6 +54,8 @@ impl Default for Settings {
             buyout: BuyoutSettings::default(),
             early_return: EarlyReturnSettings::default(),
             custom_fields: Vec::new(),
+            auto_generate_contracts: false,
+            lessor: LessorDetails::default(),
         }
     }
 }
@@ -227,6 +254,46 @@ impl Settings {
                 "must be at most 1440".to_string(),
             ));
         }
+        if self.lessor.address.len() > MAX_LESSOR_ADDRESS_LINES {
+            out.push((
+                "settings.lessor.address".to_string(),
+                format!("must have at most {MAX_LESSOR_ADDRESS_LINES} lines"),
+            ));
+        }
+        for (i, line) in self.lessor.address.iter().enumerate() {
+            if line.chars().count() > MAX_LESSOR_TEXT {
+                out.push((
+                    format!("settings.lessor.address.{i}"),
+                    format!("must be at most {MAX_LESSOR_TEXT} characters"),
+                ));
+            }
+        }
+        for (field, value) in [
+            ("email", &self.lessor.email),
+            ("phone", &self.lessor.phone),
+            ("vatId", &self.lessor.vat_id),
+            ("registration", &self.lessor.registration),
+            ("signatory", &self.lessor.signatory),
+            ("place", &self.lessor.place),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.chars().count() > MAX_LESSOR_TEXT)
+            {
+                out.push((
+                    format!("settings.lessor.{field}"),
+                    format!("must be at most {MAX_LESSOR_TEXT} characters"),
+                ));
+            }
+        }
+        if let Some(email) = &self.lessor.email
+            && !crate::contact::is_email(email)
+        {
+            out.push((
+                "settings.lessor.email".to_string(),
+                "must be an email address".to_string(),
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, field) in self.custom_fields.iter().enumerate() {
             let base = format!("settings.customFields.{i}");
@@ -272,6 +339,14 @@ mod tests {
             serde_json::from_str(r#"{"requireOrderConfirmation":true}"#).unwrap();
         assert!(partial.require_order_confirmation);
         assert_eq!(partial.natural_idempotency_minutes, 10);
+        assert!(!partial.auto_generate_contracts);
+        let lessor: Settings = serde_json::from_str(
+            r#"{"autoGenerateContracts":true,"lessor":{"address":["1 Main St"],"vatId":"DE1"}}"#,
+        )
+        .unwrap();
+        assert!(lessor.auto_generate_contracts);
+        assert_eq!(lessor.lessor.address, ["1 Main St"]);
+        assert_eq!(lessor.lessor.vat_id.as_deref(), Some("DE1"));
     }
 
     #[test]
@@ -297,6 +372,14 @@ mod tests {
             ]
         );
         assert!(Settings::default().violations(2).is_empty());
+        let mut lessor = Settings::default();
+        lessor.lessor.address = vec!["x".repeat(201)];
+        lessor.lessor.email = Some("not an address".into());
+        let paths: Vec<String> = lessor.violations(2).into_iter().map(|v| v.0).collect();
+        assert_eq!(
+            paths,
+            ["settings.lessor.address.0", "settings.lessor.email"]
+        );
     }
 
     #[test]

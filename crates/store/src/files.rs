@@ -135,7 +135,20 @@ pub async fn create(
     db: &Db,
     blobs: &BlobStore,
     tenant_id: &str,
+    new: NewFile,
+    wire: &dyn Wire,
+) -> Result<File> {
+    create_recording(db, blobs, tenant_id, new, None, wire).await
+}
+
+/// [`create`], recording `also` (e.g. `contract.generated`) beside `file.created` in the same
+/// transaction, so the event exists exactly when the file does.
+async fn create_recording(
+    db: &Db,
+    blobs: &BlobStore,
+    tenant_id: &str,
     mut new: NewFile,
+    also: Option<&str>,
     wire: &dyn Wire,
 ) -> Result<File> {
     if !FILE_TYPES.contains(&new.file_type.as_str()) {
@@ -164,7 +177,7 @@ pub async fn create(
         unclaimed.discard().await;
         return Err(e);
     }
-    match insert(db, tenant_id, &file_id, size, &new, wire).await {
+    match insert(db, tenant_id, &file_id, size, &new, also, wire).await {
         Ok(file) => {
             unclaimed.claim();
             Ok(file)
@@ -189,6 +202,7 @@ async fn insert(
     file_id: &str,
     size: i64,
     new: &NewFile,
+    also: Option<&str>,
     wire: &dyn Wire,
 ) -> Result<File> {
     let mut tx = db.begin().await?;
@@ -220,6 +234,9 @@ async fn insert(
         .await?
         .ok_or(StoreError::NotFound)?;
     record(&mut tx, &file, "file.created", wire).await?;
+    if let Some(event_type) = also {
+        record(&mut tx, &file, event_type, wire).await?;
+    }
     tx.commit().await?;
     Ok(file)
 }
@@ -233,13 +250,26 @@ pub async fn store_generated(
     file: GeneratedFile,
     wire: &dyn Wire,
 ) -> Result<File> {
+    store_generated_recording(db, blobs, tenant_id, file, None, wire).await
+}
+
+/// [`store_generated`], also recording the event `also` names (such as `contract.generated`)
+/// for the file, in the transaction that stores its row.
+pub async fn store_generated_recording(
+    db: &Db,
+    blobs: &BlobStore,
+    tenant_id: &str,
+    file: GeneratedFile,
+    also: Option<&str>,
+    wire: &dyn Wire,
+) -> Result<File> {
     let filename = flexportal_domain::files::safe_filename(&file.filename);
     let metadata = match file.metadata {
         Some(value) if value.is_object() => Some(serde_json::to_string(&value)?),
         Some(_) => return Err(refused("VALIDATION_ERROR", "metadata must be an object")),
         None => None,
     };
-    create(
+    create_recording(
         db,
         blobs,
         tenant_id,
@@ -254,6 +284,7 @@ pub async fn store_generated(
             uploaded_by: file.created_by,
             metadata,
         },
+        also,
         wire,
     )
     .await

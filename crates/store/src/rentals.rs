@@ -427,6 +427,16 @@ pub async fn cancel(
     Ok(rental)
 }
 
+/// Every rental of an order, oldest first: what its contract lists. An order holds at most a
+/// few hundred units, and `rentals_order` serves the lookup.
+pub async fn of_order(db: &Db, tenant_id: &str, order_id: &str) -> Result<Vec<Rental>> {
+    db.fetch_all(
+        format!("SELECT {RENTAL_COLUMNS} FROM rentals WHERE tenant_id = $1 AND order_id = $2 ORDER BY created_at, rental_id"),
+        args![tenant_id, order_id],
+    )
+    .await
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct RentalFilters {
     pub status: Option<String>,

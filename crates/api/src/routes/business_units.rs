@@ -35,6 +35,11 @@ pub struct BusinessUnitBody {
     pub vat_mode: String,
     pub default_contract_length: i64,
     pub order_number_prefix: String,
+    /// The policies: `requireOrderConfirmation`, `naturalIdempotencyMinutes`, `billingStart`,
+    /// `contractEndPolicy`, `buyout`, `earlyReturn`, `customFields`, `autoGenerateContracts`
+    /// (generate an order's contract whenever one of its rentals is created; default `false`)
+    /// and `lessor` (`address` lines, `email`, `phone`, `vatId`, `registration`, `signatory`,
+    /// `place`: how the business unit appears on its contracts).
     #[schema(value_type = Object)]
     pub settings: serde_json::Value,
     pub created_at: String,

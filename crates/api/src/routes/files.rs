@@ -20,6 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::contracts;
 use crate::error::{ApiError, ApiResult, Detail, ErrorBody};
 use crate::input::{JsonBody, ListParams, Problems, QueryParams, one_of, parse_json};
 use crate::pipeline::Caller;
@@ -42,6 +43,7 @@ pub fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(upload_file, list_files))
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
         .routes(routes!(file_url))
+        .routes(routes!(generate_contract))
         .routes(routes!(get_file, delete_file))
 }
 
@@ -702,4 +704,103 @@ pub async fn file_content(
         HeaderValue::from_static("no-referrer"),
     );
     Ok(response)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GenerateContractInput {
+    pub order_id: Option<String>,
+    /// `order`, `extension` or `upgrade`; when omitted, the order's own type decides
+    /// (`extension` and `upgrade` orders get their kind of contract, all others `order`).
+    pub contract_type: Option<String>,
+    /// Only the built-in `default` template exists.
+    pub template_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractGenerated {
+    pub success: bool,
+    pub message: String,
+    /// The stored `contract` file.
+    pub file_id: String,
+    pub order_id: String,
+    pub tenant_id: String,
+    /// `order`, `extension` or `upgrade`: the kind rendered.
+    pub contract_type: String,
+    pub file_name: String,
+    /// A signed `view` link to the PDF, as `POST /v1/files/url` makes.
+    pub download_url: String,
+    /// When `downloadUrl` stops working (RFC 3339).
+    pub expires_at: String,
+}
+
+/// Render an order's contract as a PDF and keep it as a `contract` file of the order: lessor,
+/// customer, one line per ordered unit (its asset's serial number once a rental holds it), the
+/// monthly amounts and VAT, the payment schedule, the buyout and early-return terms and the
+/// signature lines. Each call stores a new file; earlier contracts of the order stay listed.
+/// Records `contract.generated` beside `file.created`.
+#[utoipa::path(post, path = "/v1/files/contracts/generate", tag = "Files", request_body = GenerateContractInput,
+    responses(
+        (status = 201, description = "Generated and stored", body = ContractGenerated),
+        (status = 400, description = "VALIDATION_ERROR, ORDER_NOT_FOUND, TEMPLATE_NOT_FOUND", body = ErrorBody),
+        (status = 422, description = "CONTRACT_NOT_RENDERABLE: the order's data cannot make a contract (too many units, a text too long)", body = ErrorBody),
+    ))]
+pub async fn generate_contract(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<GenerateContractInput>,
+) -> ApiResult<Response> {
+    caller.require(WRITE)?;
+    let mut p = Problems::new();
+    let order_id = p.required_text("orderId", input.order_id, 100);
+    let kind = one_of(
+        &mut p,
+        "contractType",
+        input.contract_type.map(|t| t.trim().to_string()),
+        contracts::CONTRACT_TYPES,
+    )
+    .and_then(|t| contracts::parse_kind(&t));
+    p.finish()?;
+    let Some(order_id) = order_id else {
+        return Err(ApiError::internal());
+    };
+    if let Some(template) = input.template_id
+        && template != "default"
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "TEMPLATE_NOT_FOUND",
+            "The only contract template is default",
+        ));
+    }
+    let base = public_base(&state, &headers)?;
+    let generated = contracts::generate(
+        &state,
+        &caller.business_unit,
+        &order_id,
+        kind,
+        &caller.key.key_id,
+        contracts::Trigger::Request,
+    )
+    .await?;
+    let file = generated.file;
+    let expires_at_ms = expiry(now_micros() / 1000, DEFAULT_TTL_MINUTES);
+    let download_url = signed_url(&state, &base, &file, Disposition::View, expires_at_ms)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ContractGenerated {
+            success: true,
+            message: format!("Contract generated for order {}", file.order_id),
+            file_id: file.file_id.clone(),
+            order_id: file.order_id.clone(),
+            tenant_id: file.tenant_id.clone(),
+            contract_type: contracts::kind_name(generated.kind).to_string(),
+            file_name: file.filename.clone(),
+            download_url,
+            expires_at: format_instant(expires_at_ms * 1000),
+        }),
+    )
+        .into_response())
 }

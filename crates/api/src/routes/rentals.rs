@@ -292,6 +292,8 @@ pub async fn create_rental(
         &shapes,
     )
     .await?;
+    // After the commit, so a contract that fails never takes the rental with it.
+    crate::contracts::after_rental_created(&state, &caller.business_unit, &rental).await;
     let body = RentalCreated {
         success: true,
         message: "Rental started".into(),
@@ -1189,6 +1191,7 @@ pub async fn upgrade_rental(
     )
     .await
     .map_err(rental_not_found)?;
+    crate::contracts::after_rental_created(&state, &caller.business_unit, &new).await;
     Ok(Json(Upgraded {
         success: true,
         message: "Rental upgraded".into(),

@@ -8,6 +8,7 @@ mod catalog;
 mod catalog_lists;
 mod cli;
 mod contract_end;
+mod contracts;
 mod crash;
 mod customers;
 mod files;

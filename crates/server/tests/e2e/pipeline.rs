@@ -409,6 +409,7 @@ async fn operations_endpoints(s: &Server) {
         ("/v1/files", &["get", "post"][..]),
         ("/v1/files/{fileId}", &["get", "delete"][..]),
         ("/v1/files/url", &["post"][..]),
+        ("/v1/files/contracts/generate", &["post"][..]),
     ] {
         for method in methods {
             let op = &paths[path][*method];
