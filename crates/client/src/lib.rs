@@ -38,8 +38,8 @@ pub use inputs::{
     CustomerChanges, CustomerQuery, EarlyReturnRequest, EventQuery, Extension, FileQuery,
     FileUpload, FileUrlRequest, ListQuery, MarkFailed, MarkPaid, NewApiKey, NewOrder,
     NewOrderCustomer, NewOrderItem, NewPricing, NewProduct, NewRental, NewVariant, OrderQuery,
-    PaymentQuery, ProductQuery, RentalCancellation, RentalQuery, Replacement, UpgradeRequest,
-    VariantQuery, WebhookEndpointWrite,
+    PaymentQuery, ProductQuery, RentalCancellation, RentalExportFields, RentalExportRequest,
+    RentalQuery, Replacement, UpgradeRequest, VariantQuery, WebhookEndpointWrite,
 };
 pub use models::{
     ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetDeleted, AssetRecovery, AssetRental,
@@ -48,8 +48,8 @@ pub use models::{
     FileUrl, FileWrite, ImportError, ImportResult, ImportSummary, LineItem, Order, OrderCustomer,
     OrderItem, OrderTotals, OrderWrite, Page, Payment, PaymentWrite, Pricing, Product,
     ProductDeleted, ProductSync, ProductWrite, Rental, RentalCancelled, RentalCreated,
-    RentalNotesSaved, RentalProgress, Replaced, ReturnedEarly, Upgraded, Variant, VariantResult,
-    VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
+    RentalExport, RentalNotesSaved, RentalProgress, Replaced, ReturnedEarly, Upgraded, Variant,
+    VariantResult, VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
     WebhookSecretRotated,
 };
 pub use raw::{Exchange, RawBody, RawRequest, RawResponse};

@@ -10,6 +10,7 @@ mod cli;
 mod contract_end;
 mod crash;
 mod customers;
+mod exports;
 mod files;
 mod idempotency;
 mod lifecycle;
