@@ -11,6 +11,7 @@ use flexportal_client::ProductQuery;
 use flexportal_store::list::SortColumn;
 use flexportal_store::products::{self, ProductFilters};
 
+mod export;
 mod memory;
 mod orders;
 mod pages;
@@ -32,7 +33,7 @@ async fn main() -> Result<(), String> {
     let (command, rest) = match args.first().map(String::as_str) {
         Some(
             command @ ("all" | "sweep" | "webhooks" | "orders" | "pages" | "tenants" | "scale"
-            | "memory"),
+            | "memory" | "export"),
         ) => (command, &args[1..]),
         _ => ("catalog", &args[..]),
     };
@@ -54,6 +55,7 @@ async fn main() -> Result<(), String> {
             scale::run(&url, &sizes).await?
         }
         "memory" => memory::run(&url, number(1, 3_000), number(2, 16)).await?,
+        "export" => export::run(&url, number(1, 100_000)).await?,
         _ => return catalog(url, rest).await,
     };
     println!(

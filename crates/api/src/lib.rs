@@ -140,14 +140,17 @@ pub fn app(state: AppState) -> Router {
     let (v1, v1_api) = routes::v1().split_for_parts();
     let (ops, ops_api) = routes::ops::documented().split_for_parts();
     let (file_links, file_links_api) = routes::files::public().split_for_parts();
+    let (export_links, export_links_api) = routes::exports::public().split_for_parts();
     let v1 = v1.layer(middleware::from_fn_with_state(state.clone(), pipeline::v1));
     let mut document = openapi::finish(v1_api);
     document.merge(ops_api);
     document.merge(file_links_api);
+    document.merge(export_links_api);
     Router::new()
         .merge(v1)
         .merge(ops)
         .merge(file_links)
+        .merge(export_links)
         .merge(routes::ops::docs(document))
         .method_not_allowed_fallback(|| async {
             ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "This route does not take that method")

@@ -19,10 +19,10 @@ use crate::{
     FileUrl, FileUrlRequest, FileWrite, GenerateContract, ImportResult, ListQuery, MarkFailed,
     MarkPaid, NewApiKey, NewOrder, NewProduct, NewRental, Order, OrderQuery, OrderWrite, Page,
     Payment, PaymentQuery, PaymentWrite, Product, ProductDeleted, ProductQuery, ProductWrite,
-    Rental, RentalCancellation, RentalCancelled, RentalCreated, RentalNotesSaved, RentalQuery,
-    Replaced, Replacement, ReturnedEarly, UpgradeRequest, Upgraded, Variant, VariantQuery,
-    VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
-    WebhookEndpointWrite, WebhookSecretRotated, segment,
+    Rental, RentalCancellation, RentalCancelled, RentalCreated, RentalExport, RentalExportRequest,
+    RentalNotesSaved, RentalQuery, Replaced, Replacement, ReturnedEarly, UpgradeRequest, Upgraded,
+    Variant, VariantQuery, VariantStatusResult, WebhookAttempt, WebhookEndpoint,
+    WebhookEndpointCreated, WebhookEndpointWrite, WebhookSecretRotated, segment,
 };
 
 impl Client {
@@ -767,6 +767,17 @@ impl Client {
             content_disposition,
             bytes,
         })
+    }
+
+    // ---- exports -------------------------------------------------------------------------------
+
+    /// Exports the rentals `request` selects as CSV (inline and behind a signed link).
+    pub async fn export_rentals(
+        &self,
+        request: &RentalExportRequest,
+    ) -> Result<RentalExport, Error> {
+        self.call(Method::POST, "/v1/exports/rentals", |r| r.json(request))
+            .await
     }
 
     // ---- webhooks ------------------------------------------------------------------------------

@@ -832,3 +832,50 @@ pub struct GenerateContract {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template_id: Option<String>,
 }
+
+/// Column groups of a rental export; each is included unless set to `false`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalExportFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_details: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_details: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub financial_details: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_fields: Option<bool>,
+}
+
+/// Which rentals to export; every filter is optional. Dates are `YYYY-MM-DD` or RFC 3339.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalExportRequest {
+    /// Rentals starting on or after this date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    /// Rentals starting on or before this date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_fields: Option<RentalExportFields>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_ids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date_to: Option<String>,
+    /// How long `download_url` works: 1 to 10080 minutes; 60 when omitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in_minutes: Option<i64>,
+}

@@ -38,8 +38,9 @@ pub use inputs::{
     CustomerChanges, CustomerQuery, EarlyReturnRequest, EventQuery, Extension, FileQuery,
     FileUpload, FileUrlRequest, GenerateContract, ListQuery, MarkFailed, MarkPaid, NewApiKey,
     NewOrder, NewOrderCustomer, NewOrderItem, NewPricing, NewProduct, NewRental, NewVariant,
-    OrderQuery, PaymentQuery, ProductQuery, RentalCancellation, RentalQuery, Replacement,
-    UpgradeRequest, VariantQuery, WebhookEndpointWrite,
+    OrderQuery, PaymentQuery, ProductQuery, RentalCancellation, RentalExportFields,
+    RentalExportRequest, RentalQuery, Replacement, UpgradeRequest, VariantQuery,
+    WebhookEndpointWrite,
 };
 pub use models::{
     ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetDeleted, AssetRecovery, AssetRental,
@@ -48,8 +49,8 @@ pub use models::{
     FileDeleted, FileUrl, FileWrite, ImportError, ImportResult, ImportSummary, LineItem, Order,
     OrderCustomer, OrderItem, OrderTotals, OrderWrite, Page, Payment, PaymentWrite, Pricing,
     Product, ProductDeleted, ProductSync, ProductWrite, Rental, RentalCancelled, RentalCreated,
-    RentalNotesSaved, RentalProgress, Replaced, ReturnedEarly, Upgraded, Variant, VariantResult,
-    VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
+    RentalExport, RentalNotesSaved, RentalProgress, Replaced, ReturnedEarly, Upgraded, Variant,
+    VariantResult, VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
     WebhookSecretRotated,
 };
 pub use raw::{Exchange, RawBody, RawRequest, RawResponse};

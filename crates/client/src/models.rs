@@ -1058,6 +1058,30 @@ pub struct FileUrl {
     pub expires_at: i64,
 }
 
+/// A rental export: the CSV inline, its summary, and a signed link to the same bytes.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RentalExport {
+    pub success: bool,
+    pub export_id: String,
+    pub filename: String,
+    pub csv_data: String,
+    pub total_records: u64,
+    pub record_count: u64,
+    pub generated_at: String,
+    pub filters: serde_json::Value,
+    pub total_rentals: u64,
+    pub active_rentals: u64,
+    /// Major units: the exported rentals' monthly amounts added up.
+    pub total_revenue: f64,
+    /// Major units: `total_revenue` per exported rental; 0 with none.
+    pub average_monthly_revenue: f64,
+    pub currency: String,
+    /// Fetch it with [`crate::Client::fetch_file`]; no credentials needed until `expires_at`.
+    pub download_url: String,
+    pub expires_at: String,
+}
+
 /// A file's contents as a signed link delivered them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileContent {

@@ -52,11 +52,22 @@ impl std::fmt::Debug for LinkSigner {
 
 /// Separates this key from any other the sealing key may be asked to derive.
 const PURPOSE: &str = "flexportal file links v1";
+/// Export links get a key of their own, so a file link's signature can never open an export
+/// (or the other way round) even where the ids would line up.
+const EXPORT_PURPOSE: &str = "flexportal export links v1";
 
 impl LinkSigner {
+    /// Signs and checks links to files.
     pub fn new(sealing_key: &SealingKey) -> LinkSigner {
         LinkSigner {
             key: sealing_key.derive(PURPOSE),
+        }
+    }
+
+    /// Signs and checks links to exports; `Link::file_id` then holds the export's id.
+    pub fn for_exports(sealing_key: &SealingKey) -> LinkSigner {
+        LinkSigner {
+            key: sealing_key.derive(EXPORT_PURPOSE),
         }
     }
 
@@ -150,6 +161,22 @@ mod tests {
         );
         assert_eq!(
             signer().verify(&l, &LinkSigner::new(&key).sign(&l), NOW),
+            Err(Refusal::Invalid)
+        );
+    }
+
+    #[test]
+    fn file_and_export_links_do_not_open_each_other() {
+        let key = SealingKey::generate().0;
+        let (files, exports) = (LinkSigner::new(&key), LinkSigner::for_exports(&key));
+        let l = link("bu_1", "exp_1");
+        assert_eq!(exports.verify(&l, &exports.sign(&l), NOW), Ok(()));
+        assert_eq!(
+            exports.verify(&l, &files.sign(&l), NOW),
+            Err(Refusal::Invalid)
+        );
+        assert_eq!(
+            files.verify(&l, &exports.sign(&l), NOW),
             Err(Refusal::Invalid)
         );
     }

@@ -26,6 +26,8 @@ pub enum IdKind {
     Message,
     /// One delivery attempt of a webhook message.
     Attempt,
+    /// One CSV export.
+    Export,
 }
 
 impl IdKind {
@@ -46,6 +48,7 @@ impl IdKind {
             IdKind::WebhookEndpoint => "whe",
             IdKind::Message => "msg",
             IdKind::Attempt => "att",
+            IdKind::Export => "exp",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod contact;
 pub mod cost_recovery;
 pub mod early_return;
+pub mod exports;
 pub mod file_links;
 pub mod files;
 pub mod ids;

@@ -7,6 +7,7 @@ pub mod blobs;
 pub mod customers;
 pub mod db;
 pub mod events;
+pub mod exports;
 pub mod files;
 pub mod idempotency;
 pub mod list;

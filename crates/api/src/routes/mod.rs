@@ -12,6 +12,7 @@ pub mod billing_groups;
 pub mod business_units;
 pub mod customers;
 pub mod events;
+pub mod exports;
 pub mod files;
 pub mod ops;
 pub mod orders;
@@ -86,6 +87,7 @@ pub fn v1() -> OpenApiRouter<AppState> {
             billing_groups::delete_group
         ))
         .merge(files::v1())
+        .merge(exports::v1())
         .routes(routes!(webhooks::create_endpoint, webhooks::list_endpoints))
         .routes(routes!(
             webhooks::get_endpoint,

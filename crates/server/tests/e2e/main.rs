@@ -11,6 +11,7 @@ mod contract_end;
 mod contracts;
 mod crash;
 mod customers;
+mod exports;
 mod files;
 mod idempotency;
 mod lifecycle;

@@ -410,6 +410,7 @@ async fn operations_endpoints(s: &Server) {
         ("/v1/files/{fileId}", &["get", "delete"][..]),
         ("/v1/files/url", &["post"][..]),
         ("/v1/files/contracts/generate", &["post"][..]),
+        ("/v1/exports/rentals", &["post"][..]),
     ] {
         for method in methods {
             let op = &paths[path][*method];
@@ -428,7 +429,13 @@ async fn operations_endpoints(s: &Server) {
         .unwrap();
     assert_eq!(docs.status, 200);
     assert!(String::from_utf8_lossy(&docs.bytes).contains("swagger"));
-    for path in ["/healthz", "/readyz", "/metrics", "/files/{fileId}/content"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/files/{fileId}/content",
+        "/exports/{exportId}/content",
+    ] {
         assert!(
             paths[path]["get"].is_object(),
             "{path} missing from /openapi.json"
@@ -561,6 +568,7 @@ async fn every_route_is_guarded(s: &Server) {
         RawRequest::get("/v1/files/file_00000000000000000000000000"),
         RawRequest::delete("/v1/files/file_00000000000000000000000000"),
         RawRequest::post("/v1/files/url", body.clone()),
+        RawRequest::post("/v1/exports/rentals", body.clone()),
     ];
     for route in routes {
         let what = format!("{} {}", route.method, route.path);
