@@ -9,6 +9,7 @@ pub mod db;
 pub mod events;
 pub mod files;
 pub mod idempotency;
+pub mod invoices;
 pub mod list;
 pub mod migrate;
 pub mod orders;

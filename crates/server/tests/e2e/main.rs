@@ -12,6 +12,7 @@ mod crash;
 mod customers;
 mod files;
 mod idempotency;
+mod invoices;
 mod lifecycle;
 mod limits;
 mod orders;
