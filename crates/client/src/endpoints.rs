@@ -16,13 +16,13 @@ use crate::{
     BuyoutQuote, BuyoutRequest, Client, ContractGenerated, Customer, CustomerChanges,
     CustomerDeleted, CustomerQuery, CustomerWrite, EarlyReturnQuote, EarlyReturnRequest, Error,
     Event, EventQuery, Extended, Extension, File, FileContent, FileDeleted, FileQuery, FileUpload,
-    FileUrl, FileUrlRequest, FileWrite, GenerateContract, ImportResult, ListQuery, MarkFailed,
-    MarkPaid, NewApiKey, NewOrder, NewProduct, NewRental, Order, OrderQuery, OrderWrite, Page,
-    Payment, PaymentQuery, PaymentWrite, Product, ProductDeleted, ProductQuery, ProductWrite,
-    Rental, RentalCancellation, RentalCancelled, RentalCreated, RentalExport, RentalExportRequest,
-    RentalNotesSaved, RentalQuery, Replaced, Replacement, ReturnedEarly, UpgradeRequest, Upgraded,
-    Variant, VariantQuery, VariantStatusResult, WebhookAttempt, WebhookEndpoint,
-    WebhookEndpointCreated, WebhookEndpointWrite, WebhookSecretRotated, segment,
+    FileUrl, FileUrlRequest, FileWrite, GenerateContract, ImportResult, InvoiceIssued, ListQuery,
+    MarkFailed, MarkPaid, NewApiKey, NewOrder, NewProduct, NewRental, Order, OrderQuery,
+    OrderWrite, Page, Payment, PaymentQuery, PaymentWrite, Product, ProductDeleted, ProductQuery,
+    ProductWrite, Rental, RentalCancellation, RentalCancelled, RentalCreated, RentalExport,
+    RentalExportRequest, RentalNotesSaved, RentalQuery, Replaced, Replacement, ReturnedEarly,
+    UpgradeRequest, Upgraded, Variant, VariantQuery, VariantStatusResult, WebhookAttempt,
+    WebhookEndpoint, WebhookEndpointCreated, WebhookEndpointWrite, WebhookSecretRotated, segment,
 };
 
 impl Client {
@@ -526,6 +526,18 @@ impl Client {
     ) -> Result<PaymentWrite, Error> {
         let path = format!("/v1/payments/{}/mark-failed", segment(payment_id));
         self.call(Method::POST, &path, |r| r.json(input)).await
+    }
+
+    /// Issues the invoice of a payment (a PDF file of type `invoice` on its order) with the
+    /// business unit's next invoice number; a payment invoiced before gets the same invoice
+    /// back. Returns the status too: 201 for a new invoice, 200 for the existing one. Refused
+    /// with `PAYMENT_CANCELLED` for a cancelled payment.
+    pub async fn issue_invoice(&self, payment_id: &str) -> Result<(u16, InvoiceIssued), Error> {
+        let path = format!("/v1/payments/{}/invoice", segment(payment_id));
+        let request = self.authed(Method::POST, &path);
+        let raw = self.exchange("POST", &path, request).await?;
+        let status = raw.status;
+        crate::decode(raw, |_| Ok(())).map(|issued| (status, issued))
     }
 
     // ---- API keys ------------------------------------------------------------------------------

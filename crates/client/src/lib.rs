@@ -46,12 +46,12 @@ pub use models::{
     ApiKey, ApiKeyCreated, ApiKeyRevoked, Asset, AssetDeleted, AssetRecovery, AssetRental,
     AssetWrite, BillingGroup, BoughtOut, BusinessUnit, BuyoutQuote, ContractGenerated, Customer,
     CustomerDeleted, CustomerWrite, Discount, EarlyReturnQuote, Event, Extended, File, FileContent,
-    FileDeleted, FileUrl, FileWrite, ImportError, ImportResult, ImportSummary, LineItem, Order,
-    OrderCustomer, OrderItem, OrderTotals, OrderWrite, Page, Payment, PaymentWrite, Pricing,
-    Product, ProductDeleted, ProductSync, ProductWrite, Rental, RentalCancelled, RentalCreated,
-    RentalExport, RentalNotesSaved, RentalProgress, Replaced, ReturnedEarly, Upgraded, Variant,
-    VariantResult, VariantStatusResult, WebhookAttempt, WebhookEndpoint, WebhookEndpointCreated,
-    WebhookSecretRotated,
+    FileDeleted, FileUrl, FileWrite, ImportError, ImportResult, ImportSummary, InvoiceIssued,
+    LineItem, Order, OrderCustomer, OrderItem, OrderTotals, OrderWrite, Page, Payment,
+    PaymentWrite, Pricing, Product, ProductDeleted, ProductSync, ProductWrite, Rental,
+    RentalCancelled, RentalCreated, RentalExport, RentalNotesSaved, RentalProgress, Replaced,
+    ReturnedEarly, Upgraded, Variant, VariantResult, VariantStatusResult, WebhookAttempt,
+    WebhookEndpoint, WebhookEndpointCreated, WebhookSecretRotated,
 };
 pub use raw::{Exchange, RawBody, RawRequest, RawResponse};
 /// Re-exported because [`Exchange`] and [`RawResponse`] expose its header types.

@@ -1032,6 +1032,21 @@ pub struct FileWrite {
     pub file: File,
 }
 
+/// A payment's invoice: its number and the PDF file holding it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceIssued {
+    pub success: bool,
+    pub message: String,
+    /// `<orderNumberPrefix>-INV-000001`, consecutive within the business unit.
+    pub invoice_number: String,
+    pub payment_id: String,
+    /// `YYYY-MM-DD`.
+    pub issue_date: String,
+    pub file_id: String,
+    pub file: File,
+}
+
 /// The answer to deleting a file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

@@ -15,6 +15,7 @@ pub mod exports;
 pub mod file_links;
 pub mod files;
 pub mod ids;
+pub mod invoices;
 pub mod money;
 pub mod orders;
 pub mod payments;

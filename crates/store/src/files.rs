@@ -98,7 +98,7 @@ async fn order_customer(tx: &mut Tx, tenant_id: &str, order_id: &str) -> Result<
     Ok(row.map(|r| r.0))
 }
 
-async fn get_in(tx: &mut Tx, tenant_id: &str, file_id: &str) -> Result<Option<File>> {
+pub(crate) async fn get_in(tx: &mut Tx, tenant_id: &str, file_id: &str) -> Result<Option<File>> {
     tx.fetch_optional(
         format!("SELECT {FILE_COLUMNS} FROM files WHERE tenant_id = $1 AND file_id = $2"),
         args![tenant_id, file_id],
@@ -206,7 +206,25 @@ async fn insert(
     wire: &dyn Wire,
 ) -> Result<File> {
     let mut tx = db.begin().await?;
-    let customer_id = order_customer(&mut tx, tenant_id, &new.order_id)
+    let file = insert_in(&mut tx, tenant_id, file_id, size, new, wire).await?;
+    if let Some(event_type) = also {
+        record(&mut tx, &file, event_type, wire).await?;
+    }
+    tx.commit().await?;
+    Ok(file)
+}
+
+/// Writes a file's row and its `file.created` event in `tx`; the caller has stored the bytes
+/// under [`storage_key`] and commits.
+pub(crate) async fn insert_in(
+    tx: &mut Tx,
+    tenant_id: &str,
+    file_id: &str,
+    size: i64,
+    new: &NewFile,
+    wire: &dyn Wire,
+) -> Result<File> {
+    let customer_id = order_customer(tx, tenant_id, &new.order_id)
         .await?
         .ok_or_else(|| order_not_found(&new.order_id))?;
     let now = now_micros();
@@ -230,14 +248,10 @@ async fn insert(
         ],
     )
     .await?;
-    let file = get_in(&mut tx, tenant_id, file_id)
+    let file = get_in(tx, tenant_id, file_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    record(&mut tx, &file, "file.created", wire).await?;
-    if let Some(event_type) = also {
-        record(&mut tx, &file, event_type, wire).await?;
-    }
-    tx.commit().await?;
+    record(tx, &file, "file.created", wire).await?;
     Ok(file)
 }
 

@@ -10,6 +10,7 @@ pub mod events;
 pub mod exports;
 pub mod files;
 pub mod idempotency;
+pub mod invoices;
 pub mod list;
 pub mod migrate;
 pub mod orders;

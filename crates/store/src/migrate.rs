@@ -69,6 +69,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_files.sql"),
         postgres: include_str!("../migrations/postgres/0009_files.sql"),
     },
+    Migration {
+        version: 10,
+        name: "invoices",
+        sqlite: include_str!("../migrations/sqlite/0010_invoices.sql"),
+        postgres: include_str!("../migrations/postgres/0010_invoices.sql"),
+    },
 ];
 
 crate::row! {

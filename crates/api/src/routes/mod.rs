@@ -14,6 +14,7 @@ pub mod customers;
 pub mod events;
 pub mod exports;
 pub mod files;
+pub mod invoices;
 pub mod ops;
 pub mod orders;
 pub mod payments;
@@ -62,6 +63,7 @@ pub fn v1() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::mark_paid))
         .routes(routes!(payments::cancel_payment))
         .routes(routes!(payments::mark_failed))
+        .routes(routes!(invoices::issue_invoice))
         .routes(routes!(assets::create_asset, assets::list_assets))
         .routes(routes!(
             assets::get_asset,

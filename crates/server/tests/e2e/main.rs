@@ -14,6 +14,7 @@ mod customers;
 mod exports;
 mod files;
 mod idempotency;
+mod invoices;
 mod lifecycle;
 mod limits;
 mod orders;

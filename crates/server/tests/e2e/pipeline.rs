@@ -404,6 +404,7 @@ async fn operations_endpoints(s: &Server) {
         ("/v1/payments/{paymentId}/mark-paid", &["post"][..]),
         ("/v1/payments/{paymentId}/cancel", &["post"][..]),
         ("/v1/payments/{paymentId}/mark-failed", &["post"][..]),
+        ("/v1/payments/{paymentId}/invoice", &["post"][..]),
         ("/v1/customers", &["get", "post"][..]),
         ("/v1/customers/{customerId}", &["get", "put", "delete"][..]),
         ("/v1/files", &["get", "post"][..]),
@@ -553,6 +554,10 @@ async fn every_route_is_guarded(s: &Server) {
         ),
         RawRequest::post(
             "/v1/payments/pay_00000000000000000000000000/mark-failed",
+            body.clone(),
+        ),
+        RawRequest::post(
+            "/v1/payments/pay_00000000000000000000000000/invoice",
             body.clone(),
         ),
         RawRequest::post("/v1/customers", body.clone()),
