@@ -125,6 +125,12 @@ fn document(draft: &Draft) -> Result<Invoice, PdfError> {
     }
     let notes = (!notes.is_empty()).then(|| notes.join(" "));
     let customer = &draft.customer;
+    // The seller's address and VAT id are the ones the contracts print (`settings.lessor`).
+    let lessor = draft
+        .business_unit
+        .settings()
+        .map(|s| s.lessor)
+        .unwrap_or_default();
     Ok(Invoice {
         number: draft.invoice_number.clone(),
         issue_date: draft.issue_date,
@@ -132,7 +138,11 @@ fn document(draft: &Draft) -> Result<Invoice, PdfError> {
         currency: payment.currency.clone(),
         seller: BusinessUnit {
             name: draft.business_unit.name.clone(),
-            ..Default::default()
+            address: lessor.address,
+            email: lessor.email,
+            phone: lessor.phone,
+            vat_id: lessor.vat_id,
+            registration: lessor.registration,
         },
         buyer: Customer {
             name: format!("{} {}", customer.first_name, customer.last_name)
