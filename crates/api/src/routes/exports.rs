@@ -7,7 +7,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Json, Response};
 use flexportal_domain::cost_recovery::recovery;
 use flexportal_domain::exports::{
@@ -34,6 +34,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::input::{Problems, one_of, parse_json};
 use crate::pipeline::Caller;
 use crate::routes::files::public_base;
+use crate::routes::files::refused_link;
 use crate::routes::rentals::STATUSES;
 
 const WRITE: Required = Required::write("exports");
@@ -456,21 +457,6 @@ pub struct ExportLinkParams {
     tenant: Option<String>,
     expires: Option<String>,
     signature: Option<String>,
-}
-
-fn refused_link(refusal: Refusal) -> ApiError {
-    match refusal {
-        Refusal::Invalid => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "INVALID_SIGNATURE",
-            "This link is not valid; ask for a new export",
-        ),
-        Refusal::Expired => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "LINK_EXPIRED",
-            "This link has expired; ask for a new export",
-        ),
-    }
 }
 
 /// An export's CSV through the signed link `POST /v1/exports/rentals` returned; no API key. A

@@ -607,7 +607,8 @@ pub struct LinkParams {
     signature: Option<String>,
 }
 
-fn refused_link(refusal: Refusal) -> ApiError {
+/// A signed link refused: the same answer for file and export links.
+pub(crate) fn refused_link(refusal: Refusal) -> ApiError {
     match refusal {
         Refusal::Invalid => ApiError::new(
             StatusCode::FORBIDDEN,
