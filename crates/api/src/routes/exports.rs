@@ -5,9 +5,9 @@
 //! Rentals stream from the database a page at a time straight into the CSV writer while the
 //! summary adds up, so a large export holds its CSV text once and never all its rentals as rows.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::HeaderMap;
 use axum::response::{Json, Response};
 use flexportal_domain::cost_recovery::recovery;
 use flexportal_domain::exports::{
@@ -499,30 +499,12 @@ pub async fn export_content(
         .ok_or_else(|| ApiError::not_found("Export"))?;
     let max_age = ((expires_at_ms - now_ms) / 1000).max(0);
     let filename = format!("rentals-{export_id}.csv");
-    let mut response = Response::new(Body::from_stream(blob.stream));
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-        (header::CONTENT_LENGTH, blob.size.to_string()),
-        (
-            header::CONTENT_DISPOSITION,
-            Disposition::Download.header(&filename),
-        ),
-        (header::CACHE_CONTROL, format!("private, max-age={max_age}")),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(name, v);
-        }
-    }
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    Ok(response)
+    Ok(crate::routes::files::signed_content(
+        blob,
+        "text/csv; charset=utf-8".to_string(),
+        Disposition::Download.header(&filename),
+        max_age,
+    ))
 }
 
 #[cfg(test)]

@@ -680,15 +680,29 @@ pub async fn file_content(
     };
     // Caches may keep it no longer than the link lives.
     let max_age = ((expires_at_ms - now_ms) / 1000).max(0);
+    Ok(signed_content(
+        blob,
+        content_type,
+        disposition.header(&file.filename),
+        max_age,
+    ))
+}
+
+/// The response a signed link answers with: the stored bytes streamed, cacheable privately for
+/// no longer than the link lives, never sniffed, and with no referrer leaking the link.
+pub(crate) fn signed_content(
+    blob: flexportal_store::blobs::Blob,
+    content_type: String,
+    disposition: String,
+    max_age: i64,
+) -> Response {
+    let size = blob.size;
     let mut response = Response::new(Body::from_stream(blob.stream));
     let headers = response.headers_mut();
     for (name, value) in [
         (header::CONTENT_TYPE, content_type),
-        (header::CONTENT_LENGTH, blob.size.to_string()),
-        (
-            header::CONTENT_DISPOSITION,
-            disposition.header(&file.filename),
-        ),
+        (header::CONTENT_LENGTH, size.to_string()),
+        (header::CONTENT_DISPOSITION, disposition),
         (header::CACHE_CONTROL, format!("private, max-age={max_age}")),
     ] {
         if let Ok(v) = HeaderValue::from_str(&value) {
@@ -704,7 +718,7 @@ pub async fn file_content(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    Ok(response)
+    response
 }
 
 #[derive(Deserialize, ToSchema)]
