@@ -1,6 +1,7 @@
 //! The HTTP API of flexportal: the FlexPortal v1 routes and our extensions, the request pipeline,
 //! and the OpenAPI document generated from the handlers.
 
+pub mod auth_cache;
 pub mod contracts;
 pub mod error;
 #[doc(hidden)]
@@ -44,6 +45,8 @@ pub struct AppState {
     pub limiter: Arc<dyn RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub key_usage: Arc<KeyUsage>,
+    /// Callers verified recently; see [`auth_cache`].
+    pub auth_cache: Arc<auth_cache::AuthCache>,
     pub webhooks: WebhookPolicy,
     /// Shared with the webhook dispatcher, reported by `/metrics`.
     pub webhook_counters: Arc<flexportal_domain::webhooks::DeliveryCounters>,
@@ -103,6 +106,7 @@ impl AppState {
             limiter: Arc::new(InProcessLimiter::default()),
             metrics: Arc::new(Metrics::default()),
             key_usage: Arc::new(KeyUsage::default()),
+            auth_cache: Arc::default(),
             webhooks: WebhookPolicy::ephemeral(),
             webhook_counters: Arc::default(),
             request_timeout: std::time::Duration::from_secs(30),

@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use flexportal_domain::api_key;
 use flexportal_domain::permissions::{self, Required};
 use flexportal_domain::tier::Tier;
 use flexportal_domain::time::now_micros;
@@ -115,6 +116,27 @@ async fn authenticate(
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .unwrap_or("");
+    let secret_hash = api_key::hash_secret(secret);
+    let caller = match state.auth_cache.get(&secret_hash, tenant_id) {
+        Some(caller) if caller.key.is_usable_at(now_micros()) => caller,
+        Some(_) => return Err(ApiError::invalid_token()),
+        None => {
+            let generation = state.auth_cache.generation();
+            let caller = look_up(state, secret, tenant_id).await?;
+            state.auth_cache.keep(generation, secret_hash, &caller);
+            caller
+        }
+    };
+    let tier = Tier::parse(&caller.organization.tier).unwrap_or(Tier::Starter);
+    let decision = state.limiter.check(
+        &caller.organization.organization_id,
+        tier.requests_per_minute(state.fair_use_per_minute),
+    );
+    Ok((caller, decision))
+}
+
+/// The caller as the database has it, for a secret and business unit the cache does not know.
+async fn look_up(state: &AppState, secret: &str, tenant_id: &str) -> Result<Caller, ApiError> {
     let found = tenancy::authenticate(&state.db, secret, tenant_id, &state.region)
         .await?
         .ok_or_else(ApiError::invalid_token)?;
@@ -127,21 +149,13 @@ async fn authenticate(
         .business_unit
         .filter(|bu| key.may_use(&bu.tenant_id))
         .ok_or_else(ApiError::no_tenant_access)?;
-    let tier = Tier::parse(&organization.tier).unwrap_or(Tier::Starter);
-    let decision = state.limiter.check(
-        &organization.organization_id,
-        tier.requests_per_minute(state.fair_use_per_minute),
-    );
     let permissions = key.permissions();
-    Ok((
-        Caller {
-            key,
-            permissions,
-            organization,
-            business_unit,
-        },
-        decision,
-    ))
+    Ok(Caller {
+        key,
+        permissions,
+        organization,
+        business_unit,
+    })
 }
 
 /// Failed authentication is limited per client address, so keys and tenant ids cannot be

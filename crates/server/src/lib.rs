@@ -124,6 +124,19 @@ pub async fn serve(
             }
         }
     });
+    let epoch_poll = tokio::spawn({
+        let (db, cache) = (db.clone(), state.auth_cache.clone());
+        async move {
+            let mut every = tokio::time::interval(flexportal_api::auth_cache::POLL_EVERY);
+            loop {
+                every.tick().await;
+                match flexportal_store::tenancy::auth_epoch(&db).await {
+                    Ok(epoch) => cache.observe_epoch(epoch),
+                    Err(e) => tracing::debug!(error = %e, "auth epoch poll failed"),
+                }
+            }
+        }
+    });
     let mut workers = Vec::new();
     if let Some(every) = background.sweep_every {
         workers.push(tokio::spawn(flexportal_worker::run(
@@ -148,6 +161,7 @@ pub async fn serve(
     let app = flexportal_api::app(state);
     let served = http::serve_http(listener, app, shutdown, header_read_timeout).await;
     flusher.abort();
+    epoch_poll.abort();
     // Deliveries under way finish and are recorded, the rest goes back to the queue; the sweep
     // works in single-rental transactions, so stopping it anywhere loses nothing.
     if let Some(dispatcher) = dispatcher {

@@ -75,6 +75,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_invoices.sql"),
         postgres: include_str!("../migrations/postgres/0010_invoices.sql"),
     },
+    Migration {
+        version: 11,
+        name: "auth_epoch",
+        sqlite: include_str!("../migrations/sqlite/0011_auth_epoch.sql"),
+        postgres: include_str!("../migrations/postgres/0011_auth_epoch.sql"),
+    },
 ];
 
 crate::row! {

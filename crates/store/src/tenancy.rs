@@ -309,6 +309,7 @@ pub async fn update_business_unit(
     if touched == 0 {
         return Err(StoreError::NotFound);
     }
+    bump_auth_epoch(&mut tx).await?;
     let updated: BusinessUnit = tx
         .fetch_one(
             format!("SELECT {BU_COLUMNS} FROM business_units WHERE tenant_id = $1"),
@@ -450,6 +451,7 @@ pub async fn revoke_api_key(
         .await?;
     let key = key.ok_or(StoreError::NotFound)?;
     if touched > 0 {
+        bump_auth_epoch(&mut tx).await?;
         events::record(
             &mut tx,
             NewEvent {
@@ -464,6 +466,30 @@ pub async fn revoke_api_key(
     }
     tx.commit().await?;
     Ok(key)
+}
+
+crate::row! {
+    struct AuthEpoch {
+        epoch: i64,
+    }
+}
+
+/// The counter that moves with every change to what [`authenticate`] reads; a process that
+/// keeps verified keys in memory keeps them while it stands still.
+pub async fn auth_epoch(db: &Db) -> Result<i64> {
+    let row: Option<AuthEpoch> = db
+        .fetch_optional("SELECT epoch FROM auth_epoch WHERE id = 1", args![])
+        .await?;
+    row.map(|r| r.epoch).ok_or(StoreError::NotFound)
+}
+
+async fn bump_auth_epoch(tx: &mut Tx) -> Result<()> {
+    tx.execute(
+        "UPDATE auth_epoch SET epoch = epoch + 1 WHERE id = 1",
+        args![],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Who a request comes from: the key, its organization, and the business unit it named when

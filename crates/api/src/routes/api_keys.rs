@@ -284,6 +284,7 @@ pub async fn revoke_api_key(
         flexportal_store::StoreError::NotFound => ApiError::not_found("API key"),
         other => other.into(),
     })?;
+    state.auth_cache.invalidate();
     Ok(Json(ApiKeyRevoked {
         success: true,
         message: "API key revoked".into(),

@@ -188,6 +188,7 @@ pub async fn update_current(
             to_json(&unit_body(bu))
         })
         .await?;
+    state.auth_cache.invalidate();
     Ok(Json(BusinessUnitResponse {
         success: true,
         business_unit: unit_body(&updated),

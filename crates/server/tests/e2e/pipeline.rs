@@ -655,3 +655,87 @@ async fn regions_do_not_see_each_other(s: &Server) {
     let _ = stop.send(());
     task.await.unwrap().unwrap();
 }
+
+on_both!(
+    changes_elsewhere_reach_every_server,
+    changes_elsewhere_reach_every_server
+);
+/// Each server keeps the callers it verified in memory; a key revoked or a business unit changed
+/// through another server on the same database (as the CLI or a second replica would) must
+/// still stop or change what this one serves, within one poll of the auth epoch.
+async fn changes_elsewhere_reach_every_server(s: &Server) {
+    use flexportal_api::auth_cache::{POLL_EVERY, TRUSTED_FOR};
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let sibling = s.sibling(|_| {}).await;
+    let elsewhere = sibling.client(&tenant);
+    let made = client
+        .create_api_key(&NewApiKey {
+            name: Some("replica".into()),
+            permissions: Some(vec!["*".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let temp = client.with_api_key(&made.secret);
+    for _ in 0..3 {
+        assert_eq!(
+            temp.get_business_unit().await.unwrap().name,
+            tenant_name(&client).await
+        );
+    }
+    let bound = POLL_EVERY + TRUSTED_FOR + std::time::Duration::from_secs(1);
+
+    elsewhere
+        .update_business_unit(&serde_json::json!({ "name": "Renamed elsewhere" }))
+        .await
+        .unwrap();
+    let seen = until(bound, || async {
+        temp.get_business_unit().await.unwrap().name == "Renamed elsewhere"
+    })
+    .await;
+    assert!(
+        seen,
+        "the new name never reached this server within {bound:?}"
+    );
+
+    elsewhere.revoke_api_key(&made.key_id).await.unwrap();
+    let refused = until(bound, || async {
+        matches!(
+            temp.get_business_unit().await,
+            Err(e) if (e.status(), e.code()) == (Some(401), Some("INVALID_TOKEN"))
+        )
+    })
+    .await;
+    assert!(
+        refused,
+        "the key revoked elsewhere still worked after {bound:?}"
+    );
+    // And stays refused.
+    let err = temp.get_business_unit().await.unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(401), Some("INVALID_TOKEN"))
+    );
+}
+
+async fn tenant_name(client: &flexportal_client::Client) -> String {
+    client.get_business_unit().await.unwrap().name
+}
+
+/// Whether `check` comes true before `bound` runs out, asking every 50 ms: the change travels by
+/// a poll on a clock, so there is nothing to await but the clock.
+async fn until<F, Fut>(bound: std::time::Duration, check: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + bound;
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
