@@ -195,17 +195,22 @@ async fn copy(db: &Db, tenant_id: &str, from: usize, to: usize) -> Result<(), St
     // Both dialects take a recursive CTE in front of an INSERT; the copy numbers drive the loop.
     let copies = "WITH RECURSIVE n(k) AS (SELECT CAST($1 AS BIGINT) UNION ALL SELECT k + 1 FROM n WHERE k + 1 < $2) ";
     let due = format!("n.k % {DUE_EVERY} = 1");
+    // Copy k is stamped k seconds after its template, as if each batch came a second after the
+    // one before: creation order is then insertion order, as it is for rows the API writes. With
+    // one timestamp shared by all copies of a row, a page by creation would gather rows from
+    // every corner of the table, a layout real data never has.
+    const SECOND: i64 = 1_000_000;
     let statements = [
         format!(
             "{copies}INSERT INTO rentals (tenant_id, rental_id, order_id, customer_id, asset_serial_number, product_id, variant_id, sku, product_name, product_image_url, monthly_amount, currency, status, original_contract_length, contract_length, start_date, end_date, list_price, acquisition_cost, total_collected, billing_group_id, customer_email, customer_name, cancellation_details, buyout_details, extension_history, early_return_details, replacement_history, notes, ended_at, contract_end_flagged_at, upgrade_from_rental_id, created_by, created_at, updated_at) \
              SELECT r.tenant_id, r.rental_id || '-' || CAST(n.k AS TEXT), r.order_id, r.customer_id, r.asset_serial_number || '-' || CAST(n.k AS TEXT), r.product_id, r.variant_id, r.sku, r.product_name, r.product_image_url, r.monthly_amount, r.currency, r.status, r.original_contract_length, r.contract_length, \
              CASE WHEN {due} THEN '2019-12-01' ELSE r.start_date END, CASE WHEN {due} THEN '2019-12-31' ELSE r.end_date END, \
-             r.list_price, r.acquisition_cost, r.total_collected, r.billing_group_id, r.customer_email, r.customer_name, r.cancellation_details, r.buyout_details, r.extension_history, r.early_return_details, r.replacement_history, r.notes, r.ended_at, r.contract_end_flagged_at, r.upgrade_from_rental_id, 'bench-copy', r.created_at, r.updated_at \
+             r.list_price, r.acquisition_cost, r.total_collected, r.billing_group_id, r.customer_email, r.customer_name, r.cancellation_details, r.buyout_details, r.extension_history, r.early_return_details, r.replacement_history, r.notes, r.ended_at, r.contract_end_flagged_at, r.upgrade_from_rental_id, 'bench-copy', r.created_at + n.k * {SECOND}, r.updated_at + n.k * {SECOND} \
              FROM n CROSS JOIN rentals r WHERE r.tenant_id = $3 AND r.rental_id IN ({rental_ids})"
         ),
         format!(
             "{copies}INSERT INTO assets (tenant_id, serial_number, product_id, variant_id, sku, product_name, product_image_url, status, identifier_type, condition, location, notes, acquisition_cost, customer_id, rental_id, unavailable_reason, created_at, updated_at) \
-             SELECT a.tenant_id, a.serial_number || '-' || CAST(n.k AS TEXT), a.product_id, a.variant_id, a.sku, a.product_name, a.product_image_url, a.status, a.identifier_type, a.condition, a.location, a.notes, a.acquisition_cost, a.customer_id, a.rental_id || '-' || CAST(n.k AS TEXT), a.unavailable_reason, a.created_at, a.updated_at \
+             SELECT a.tenant_id, a.serial_number || '-' || CAST(n.k AS TEXT), a.product_id, a.variant_id, a.sku, a.product_name, a.product_image_url, a.status, a.identifier_type, a.condition, a.location, a.notes, a.acquisition_cost, a.customer_id, a.rental_id || '-' || CAST(n.k AS TEXT), a.unavailable_reason, a.created_at + n.k * {SECOND}, a.updated_at + n.k * {SECOND} \
              FROM n CROSS JOIN assets a WHERE a.tenant_id = $3 AND a.serial_number IN ({serials})"
         ),
         format!(
@@ -215,7 +220,7 @@ async fn copy(db: &Db, tenant_id: &str, from: usize, to: usize) -> Result<(), St
         ),
         format!(
             "{copies}INSERT INTO payments (tenant_id, payment_id, customer_id, rental_id, billing_group_id, payment_type, category, billing_period, due_date, subtotal, tax_amount, tax_rate_bp, total, currency, status, idempotency_key, provider, payment_reference, marked_by, notes, cancellation_reason, failure_reason, next_retry_at, paid_at, created_at, updated_at, line_items) \
-             SELECT p.tenant_id, p.payment_id || '-' || CAST(n.k AS TEXT), p.customer_id, p.rental_id || '-' || CAST(n.k AS TEXT), p.billing_group_id, p.payment_type, p.category, p.billing_period, p.due_date, p.subtotal, p.tax_amount, p.tax_rate_bp, p.total, p.currency, p.status, p.idempotency_key || '-' || CAST(n.k AS TEXT), p.provider, p.payment_reference, p.marked_by, p.notes, p.cancellation_reason, p.failure_reason, p.next_retry_at, p.paid_at, p.created_at, p.updated_at, p.line_items \
+             SELECT p.tenant_id, p.payment_id || '-' || CAST(n.k AS TEXT), p.customer_id, p.rental_id || '-' || CAST(n.k AS TEXT), p.billing_group_id, p.payment_type, p.category, p.billing_period, p.due_date, p.subtotal, p.tax_amount, p.tax_rate_bp, p.total, p.currency, p.status, p.idempotency_key || '-' || CAST(n.k AS TEXT), p.provider, p.payment_reference, p.marked_by, p.notes, p.cancellation_reason, p.failure_reason, p.next_retry_at, p.paid_at, p.created_at + n.k * {SECOND}, p.updated_at + n.k * {SECOND}, p.line_items \
              FROM n CROSS JOIN payments p WHERE p.tenant_id = $3 AND p.rental_id IN ({rental_ids})"
         ),
     ];
