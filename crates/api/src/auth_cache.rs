@@ -101,3 +101,115 @@ impl AuthCache {
         inner.polled_at = Some(Instant::now());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flexportal_store::tenancy::{ApiKey, BusinessUnit, Organization};
+
+    fn caller(tenant_id: &str) -> Caller {
+        Caller {
+            key: ApiKey {
+                key_id: "key_1".into(),
+                organization_id: "org_1".into(),
+                name: "k".into(),
+                permissions_json: "[\"*\"]".into(),
+                business_unit_ids_json: None,
+                created_by: None,
+                created_at: 0,
+                last_used_at: None,
+                usage_count: 0,
+                expires_at: None,
+                revoked_at: None,
+            },
+            permissions: vec!["*".into()],
+            organization: Organization {
+                organization_id: "org_1".into(),
+                name: "Org".into(),
+                tier: "growth".into(),
+                created_at: 0,
+                updated_at: 0,
+            },
+            business_unit: BusinessUnit {
+                tenant_id: tenant_id.into(),
+                organization_id: "org_1".into(),
+                name: "Unit".into(),
+                region: "eu".into(),
+                currency: "EUR".into(),
+                timezone: "UTC".into(),
+                vat_rate_bp: 2100,
+                vat_mode: "exclusive".into(),
+                default_contract_length: 12,
+                order_number_prefix: "FP".into(),
+                settings: "{}".into(),
+                created_at: 0,
+                updated_at: 0,
+            },
+        }
+    }
+
+    fn cached(cache: &AuthCache) -> bool {
+        cache.get("hash", "bu_1").is_some()
+    }
+
+    #[test]
+    fn nothing_is_kept_before_the_first_poll() {
+        let cache = AuthCache::default();
+        cache.keep(cache.generation(), "hash".into(), &caller("bu_1"));
+        assert!(!cached(&cache));
+    }
+
+    #[test]
+    fn entries_live_while_the_epoch_stands_still() {
+        let cache = AuthCache::default();
+        cache.observe_epoch(7);
+        cache.keep(cache.generation(), "hash".into(), &caller("bu_1"));
+        assert!(cached(&cache));
+        assert!(
+            cache.get("hash", "bu_2").is_none(),
+            "keyed by business unit too"
+        );
+        assert!(cache.get("other", "bu_1").is_none());
+        cache.observe_epoch(7);
+        assert!(cached(&cache));
+        cache.observe_epoch(8);
+        assert!(!cached(&cache), "a moved epoch drops everything");
+    }
+
+    #[test]
+    fn a_lookup_that_began_before_a_change_is_not_kept() {
+        let cache = AuthCache::default();
+        cache.observe_epoch(1);
+        let before = cache.generation();
+        cache.invalidate();
+        cache.keep(before, "hash".into(), &caller("bu_1"));
+        assert!(!cached(&cache));
+        let before = cache.generation();
+        cache.observe_epoch(2);
+        cache.keep(before, "hash".into(), &caller("bu_1"));
+        assert!(!cached(&cache));
+        cache.keep(cache.generation(), "hash".into(), &caller("bu_1"));
+        assert!(cached(&cache));
+    }
+
+    #[test]
+    fn a_silent_poll_stops_the_cache_from_answering() {
+        let cache = AuthCache::default();
+        cache.observe_epoch(1);
+        cache.keep(cache.generation(), "hash".into(), &caller("bu_1"));
+        cache.lock().polled_at = Instant::now().checked_sub(TRUSTED_FOR);
+        assert!(!cached(&cache));
+        cache.observe_epoch(1);
+        assert!(cached(&cache), "trusted again once the poll answers");
+    }
+
+    #[test]
+    fn the_cache_starts_over_when_full() {
+        let cache = AuthCache::default();
+        cache.observe_epoch(1);
+        for i in 0..MAX_ENTRIES + 1 {
+            cache.keep(cache.generation(), format!("h{i}"), &caller("bu_1"));
+        }
+        assert_eq!(cache.lock().entries.len(), 1);
+    }
+}
