@@ -5,7 +5,7 @@ use flexportal_client::{NewApiKey, ProductQuery, RawRequest};
 use futures_util::TryStreamExt;
 
 use crate::on_both;
-use crate::support::{Server, simple_product};
+use crate::support::{Server, holds_within, simple_product};
 
 on_both!(authentication, authentication);
 async fn authentication(s: &Server) {
@@ -690,7 +690,7 @@ async fn changes_elsewhere_reach_every_server(s: &Server) {
         .update_business_unit(&serde_json::json!({ "name": "Renamed elsewhere" }))
         .await
         .unwrap();
-    let seen = until(bound, || async {
+    let seen = holds_within(bound, || async {
         temp.get_business_unit().await.unwrap().name == "Renamed elsewhere"
     })
     .await;
@@ -700,7 +700,7 @@ async fn changes_elsewhere_reach_every_server(s: &Server) {
     );
 
     elsewhere.revoke_api_key(&made.key_id).await.unwrap();
-    let refused = until(bound, || async {
+    let refused = holds_within(bound, || async {
         matches!(
             temp.get_business_unit().await,
             Err(e) if (e.status(), e.code()) == (Some(401), Some("INVALID_TOKEN"))
@@ -721,21 +721,4 @@ async fn changes_elsewhere_reach_every_server(s: &Server) {
 
 async fn tenant_name(client: &flexportal_client::Client) -> String {
     client.get_business_unit().await.unwrap().name
-}
-
-/// Whether `check` comes true before `bound` runs out, asking every 50 ms: the change travels by
-/// a poll on a clock, so there is nothing to await but the clock.
-async fn until<F, Fut>(bound: std::time::Duration, check: F) -> bool
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = std::time::Instant::now() + bound;
-    while std::time::Instant::now() < deadline {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    false
 }

@@ -128,13 +128,10 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..500 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{what} did not happen within 10 s");
+    assert!(
+        crate::support::holds_within(Duration::from_secs(10), &mut check).await,
+        "{what} did not happen within 10 s"
+    );
 }
 
 /// Waits until `endpoint` is disabled; returns why it was.

@@ -478,3 +478,22 @@ pub async fn events_of(
 pub fn counts(pairs: &[(&str, usize)]) -> std::collections::BTreeMap<String, usize> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
+
+/// Whether `check` comes true before `bound` runs out, asking every 20 ms: for state that travels
+/// by a clock (a poll, a delivery recorded after its receiver answered), with nothing to await.
+pub async fn holds_within<F, Fut>(bound: std::time::Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + bound;
+    loop {
+        if check().await {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
