@@ -360,9 +360,5 @@ fn request_hash(parts: &Parts, body: &[u8]) -> String {
     hasher.update(parts.uri.path().as_bytes());
     hasher.update(b"\n");
     hasher.update(body);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    flexportal_domain::hex::lower(&hasher.finalize())
 }

@@ -14,7 +14,7 @@ pub fn generate_secret(region: &str) -> Result<String, getrandom::Error> {
 /// The stored form of a secret: lower-case hex SHA-256.
 pub fn hash_secret(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::lower(&digest)
 }
 
 /// Compares two hashes without leaking the position of the first difference.

@@ -14,6 +14,7 @@ pub mod early_return;
 pub mod exports;
 pub mod file_links;
 pub mod files;
+pub mod hex;
 pub mod ids;
 pub mod invoices;
 pub mod money;

@@ -94,11 +94,7 @@ pub fn fingerprint(email: &str, items: &[(String, i64, i64)]) -> String {
         hasher.update(b"\x1e");
         hasher.update(line.as_bytes());
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::lower(&hasher.finalize())
 }
 
 /// The human order number: the business unit's prefix and a six-digit sequence.
