@@ -114,22 +114,15 @@ pub async fn serve(
     background: Background,
 ) -> std::io::Result<()> {
     let (db, usage) = (state.db.clone(), state.key_usage.clone());
-    let flusher = tokio::spawn({
-        let (db, usage) = (db.clone(), usage.clone());
-        async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
-            loop {
-                every.tick().await;
-                usage.flush(&db).await;
-            }
-        }
-    });
-    let epoch_poll = tokio::spawn({
-        let (db, cache) = (db.clone(), state.auth_cache.clone());
+    // Once a second: write the counted key uses, and check whether keys or business units
+    // changed elsewhere (see `flexportal_api::auth_cache`).
+    let housekeeping = tokio::spawn({
+        let (db, usage, cache) = (db.clone(), usage.clone(), state.auth_cache.clone());
         async move {
             let mut every = tokio::time::interval(flexportal_api::auth_cache::POLL_EVERY);
             loop {
                 every.tick().await;
+                usage.flush(&db).await;
                 match flexportal_store::tenancy::auth_epoch(&db).await {
                     Ok(epoch) => cache.observe_epoch(epoch),
                     Err(e) => tracing::debug!(error = %e, "auth epoch poll failed"),
@@ -160,8 +153,7 @@ pub async fn serve(
     let header_read_timeout = state.header_read_timeout;
     let app = flexportal_api::app(state);
     let served = http::serve_http(listener, app, shutdown, header_read_timeout).await;
-    flusher.abort();
-    epoch_poll.abort();
+    housekeeping.abort();
     // Deliveries under way finish and are recorded, the rest goes back to the queue; the sweep
     // works in single-rental transactions, so stopping it anywhere loses nothing.
     if let Some(dispatcher) = dispatcher {
