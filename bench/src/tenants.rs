@@ -4,7 +4,7 @@
 //! cost what the concentration does (goal ≥ 0.9).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use flexportal_client::{Client, RawRequest};
 use flexportal_store::tenancy;
@@ -62,11 +62,22 @@ pub async fn measure(
     // Halves in the order one, many, many, one, so drift weighs on both alike.
     let requests = 8_000;
     let half = requests / 2;
-    let one_first = mixed(&one, "one-a", half).await?;
-    let many_first = mixed(&small, "many-a", half).await?;
-    let many_second = mixed(&small, "many-b", half).await?;
-    let one_second = mixed(&one, "one-b", half).await?;
+    let (one_kinds, many_kinds) = (Kinds::default(), Kinds::default());
+    let one_first = mixed(&one, "one-a", half, &one_kinds).await?;
+    let many_first = mixed(&small, "many-a", half, &many_kinds).await?;
+    let many_second = mixed(&small, "many-b", half, &many_kinds).await?;
+    let one_second = mixed(&one, "one-b", half, &one_kinds).await?;
     let combined = |a: f64, b: f64| 2.0 / (1.0 / a + 1.0 / b);
+    let by_kind: Vec<String> = (0..KINDS.len())
+        .map(|kind| format!("{:.2}", many_kinds.mean_ms(kind) / one_kinds.mean_ms(kind)))
+        .collect();
+    for (kind, name) in KINDS.iter().enumerate() {
+        println!(
+            "{name}: mean {:.2} ms on {units} units, {:.2} ms on one unit",
+            many_kinds.mean_ms(kind),
+            one_kinds.mean_ms(kind)
+        );
+    }
     let (one_rate, many_rate) = (
         combined(one_first, one_second),
         combined(many_first, many_second),
@@ -88,7 +99,31 @@ pub async fn measure(
             "mixed requests/s on one unit (¼ create, ¼ first page, ½ read by id)",
             format!("{one_rate:.0}"),
         ),
+        Measure::info(
+            "mean latency many units / one unit: create · first page of 20 · read by id",
+            by_kind.join(" · "),
+        ),
     ])
+}
+
+const KINDS: [&str; 3] = ["create", "first page of 20", "read by id"];
+
+/// Time spent answering each kind of request in a mix, and how many answered; a ratio of means
+/// shows which kind makes the difference between two mixes.
+#[derive(Clone, Default)]
+struct Kinds(Arc<[(AtomicU64, AtomicU64); 3]>);
+
+impl Kinds {
+    fn record(&self, kind: usize, took: std::time::Duration) {
+        let (micros, count) = &self.0[kind];
+        micros.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn mean_ms(&self, kind: usize) -> f64 {
+        let (micros, count) = &self.0[kind];
+        micros.load(Ordering::Relaxed) as f64 / count.load(Ordering::Relaxed).max(1) as f64 / 1000.0
+    }
 }
 
 /// `requests` calls cycling over `units`: a create, a first page of 20, two reads by id.
@@ -96,13 +131,17 @@ async fn mixed(
     units: &[(Client, Arc<Vec<String>>)],
     tag: &'static str,
     requests: usize,
+    kinds: &Kinds,
 ) -> Result<f64, String> {
     let units = Arc::new(units.to_vec());
+    let kinds = kinds.clone();
     let next = Arc::new(AtomicUsize::new(0));
     throughput(requests, CONCURRENCY, move || {
         let k = next.fetch_add(1, Ordering::Relaxed);
         let (client, ids) = units[(k / 4) % units.len()].clone();
+        let kinds = kinds.clone();
         async move {
+            let kind = (k % 4).min(2);
             let request = match k % 4 {
                 0 => RawRequest::post(
                     "/v1/orders",
@@ -115,7 +154,9 @@ async fn mixed(
                 1 => RawRequest::get("/v1/orders?limit=20"),
                 _ => RawRequest::get(format!("/v1/orders/{}", ids[(k * 7_919) % ids.len()])),
             };
+            let sent = std::time::Instant::now();
             let answer = client.send(request).await.map_err(|e| e.to_string())?;
+            kinds.record(kind, sent.elapsed());
             if answer.status >= 300 {
                 return Err(format!("mixed request {}: {}", k % 4, answer.status));
             }
