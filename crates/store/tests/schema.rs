@@ -37,6 +37,17 @@ async fn postgres() -> Option<(Db, String, String)> {
     Some((db, admin_url, schema))
 }
 
+/// Closes `db` and drops the throwaway schema [`postgres`] made for it.
+async fn drop_schema(db: Db, admin_url: &str, schema: &str) {
+    db.close().await;
+    let admin = Db::connect(admin_url).await.unwrap();
+    admin
+        .execute(format!("DROP SCHEMA {schema} CASCADE"), vec![])
+        .await
+        .unwrap();
+    admin.close().await;
+}
+
 #[tokio::test]
 async fn sqlite_and_postgres_schemas_match() {
     let dir = std::env::temp_dir().join(format!("flexportal-schema-{}", unique()));
@@ -90,13 +101,7 @@ async fn sqlite_and_postgres_schemas_match() {
     migrate::run(&pg).await.unwrap();
     assert_eq!(migrate::run(&pg).await.unwrap(), 0);
     let pg_shape = migrate::schema_shape(&pg).await.unwrap();
-    pg.close().await;
-    let admin = Db::connect(&admin_url).await.unwrap();
-    admin
-        .execute(format!("DROP SCHEMA {schema} CASCADE"), vec![])
-        .await
-        .unwrap();
-    admin.close().await;
+    drop_schema(pg, &admin_url, &schema).await;
     assert_eq!(sqlite_shape.columns, pg_shape.columns);
     assert_eq!(sqlite_shape.indexes, pg_shape.indexes);
 }
@@ -131,13 +136,7 @@ async fn orders_and_files_survive_the_clustering_upgrade() {
         return;
     };
     upgrade_keeps_orders(&pg).await;
-    pg.close().await;
-    let admin = Db::connect(&admin_url).await.unwrap();
-    admin
-        .execute(format!("DROP SCHEMA {schema} CASCADE"), vec![])
-        .await
-        .unwrap();
-    admin.close().await;
+    drop_schema(pg, &admin_url, &schema).await;
 }
 
 flexportal_store::row! {
