@@ -51,11 +51,14 @@ pub async fn run(url: &str, sizes: &[usize]) -> Result<Vec<Measure>, String> {
         db.analyze(TABLES).await.map_err(|e| e.to_string())?;
         let copy_secs = copied.elapsed().as_secs_f64();
 
+        // Marks the sweep's start and end, for a profiler attached to this process.
+        println!("sweep at {size} rentals begins");
         let started = Instant::now();
         let report = flexportal_worker::sweep_contract_ends(db, "eu", shapes.as_ref())
             .await
             .map_err(|e| e.to_string())?;
         let sweep = started.elapsed();
+        println!("sweep at {size} rentals ends");
         if report.ended == 0 {
             return Err(format!(
                 "nothing was due at {size} rentals ({report:?}); sizes must be at least {}",
