@@ -171,6 +171,7 @@ fn per_row(pages: &[Duration]) -> f64 {
 
 /// The first [`PAGES`] pages of 100 of `GET /v1/payments?{query}`; how long each took.
 async fn walk(client: &flexportal_client::Client, query: &str) -> Result<Vec<Duration>, String> {
+    let reads_before = read_calls();
     let mut times = Vec::with_capacity(PAGES);
     let mut cursor: Option<String> = None;
     for _ in 0..PAGES {
@@ -193,7 +194,26 @@ async fn walk(client: &flexportal_client::Client, query: &str) -> Result<Vec<Dur
             None => break,
         }
     }
+    if let (Some(before), Some(after)) = (reads_before, read_calls()) {
+        println!(
+            "  walk of /v1/payments?{query}: {} pages, {} read calls by the process",
+            times.len(),
+            after - before
+        );
+    }
     Ok(times)
+}
+
+/// Read system calls this process has made so far (Linux's `/proc/self/io`), which count the
+/// pages SQLite fetches from the operating system; `None` where that file does not exist.
+fn read_calls() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("syscr:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Copies `from..to` of the template: every template rental, its asset, binding and payments
