@@ -22,11 +22,7 @@ use crate::report::Measure;
 const TEMPLATE: usize = 100;
 
 fn status_kib(field: &str) -> Result<u64, String> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    crate::proc_file::number("/proc/self/status", field)
         .ok_or(format!("no {field} in /proc/self/status"))
 }
 

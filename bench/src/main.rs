@@ -15,6 +15,7 @@ mod export;
 mod memory;
 mod orders;
 mod pages;
+mod proc_file;
 mod report;
 mod scale;
 mod server;
@@ -140,20 +141,9 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown processor".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let memory = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|info| {
-            info.lines().find_map(|l| {
-                l.strip_prefix("MemTotal:")?
-                    .split_whitespace()
-                    .next()?
-                    .parse::<f64>()
-                    .ok()
-            })
-        })
-        .map_or(String::new(), |kib| {
-            format!(", {:.0} GiB", kib / 1024.0 / 1024.0)
-        });
+    let memory = proc_file::number("/proc/meminfo", "MemTotal").map_or(String::new(), |kib| {
+        format!(", {:.0} GiB", kib as f64 / 1024.0 / 1024.0)
+    });
     let today = flexportal_domain::time::today_in(&flexportal_domain::time::time_zone("UTC"));
     format!("Machine: {cpu}, {cores} cores{memory}; {today}.")
 }

@@ -129,12 +129,7 @@ async fn measure(
 
 /// A `Vm…` line of /proc/{pid}/status, in KiB.
 fn rss_kib(pid: u32, field: &str) -> Result<u64, String> {
-    let status =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    crate::proc_file::number(&format!("/proc/{pid}/status"), field)
         .ok_or(format!("no {field} for process {pid}"))
 }
 

@@ -208,13 +208,7 @@ async fn walk(client: &flexportal_client::Client, query: &str) -> Result<Vec<Dur
 /// fetches from the operating system, plus the HTTP exchanges' socket reads, which are the same
 /// at every size. `None` where that file does not exist.
 fn read_calls() -> Option<u64> {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()?
-        .lines()
-        .find_map(|line| line.strip_prefix("syscr:"))?
-        .trim()
-        .parse()
-        .ok()
+    crate::proc_file::number("/proc/self/io", "syscr")
 }
 
 /// Copies `from..to` of the template: every template rental, its asset, binding and payments
