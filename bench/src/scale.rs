@@ -6,7 +6,8 @@
 //! API or the store would take hours here. What is measured then runs the real code:
 //!
 //! - the sweep: seconds per due rental; flat across sizes means its total cost is linear in what
-//!   is due, whatever else the table holds;
+//!   is due, whatever else the table holds. Each size's sweeps end at least [`MIN_SWEPT`] rentals
+//!   (the smallest size sweeps several times for it), each from an empty write-ahead log;
 //! - the payment list: the first 50 pages of 100 through `GET /v1/payments`, by creation and
 //!   filtered on status by due date; milliseconds per row, flat means the list costs the same at
 //!   any table size. The second of two walks is timed, so every size is read from warm caches;
@@ -15,7 +16,7 @@
 use std::time::{Duration, Instant};
 
 use flexportal_client::RawRequest;
-use flexportal_store::Db;
+use flexportal_store::{Db, Dialect};
 use flexportal_store::db::Arg;
 use flexportal_store::tenancy;
 
@@ -25,6 +26,10 @@ use crate::report::Measure;
 const TEMPLATE: usize = 100;
 /// One copy in this many is past its end date when made.
 const DUE_EVERY: usize = 50;
+/// Due rentals a size's sweeps must end before its cost per rental is taken.
+const MIN_SWEPT: usize = 2_000;
+/// Copies of the template, all of them due, made before each extra sweep.
+const REFILL: usize = 2;
 const PAGES: usize = 50;
 const TABLES: &[&str] = &["rentals", "assets", "asset_rentals", "payments"];
 
@@ -46,24 +51,44 @@ pub async fn run(url: &str, sizes: &[usize]) -> Result<Vec<Measure>, String> {
     for &size in sizes {
         let target = size.div_ceil(TEMPLATE);
         let copied = Instant::now();
-        copy(db, tenant_id, copies, target).await?;
+        copy(db, tenant_id, copies, target, Due::OneIn(DUE_EVERY)).await?;
         copies = target;
         db.analyze(TABLES).await.map_err(|e| e.to_string())?;
         let copy_secs = copied.elapsed().as_secs_f64();
 
-        // Marks the sweep's start and end, for a profiler attached to this process.
-        println!("sweep at {size} rentals begins");
-        let started = Instant::now();
-        let report = flexportal_worker::sweep_contract_ends(db, "eu", shapes.as_ref())
-            .await
-            .map_err(|e| e.to_string())?;
-        let sweep = started.elapsed();
-        println!("sweep at {size} rentals ends");
-        if report.ended == 0 {
-            return Err(format!(
-                "nothing was due at {size} rentals ({report:?}); sizes must be at least {}",
-                TEMPLATE * 2
-            ));
+        // One sweep at the smallest size ends only a couple of hundred rentals, a fraction of a
+        // second: too short a sample to hold a 20 % band from run to run. There the step sweeps
+        // again, each time after copying a few more rentals that are all due, until
+        // [`MIN_SWEPT`] have ended, and it adds at most a fifth of the size while doing so.
+        let mut ended = 0;
+        let mut sweeps = 0;
+        let mut sweep = Duration::ZERO;
+        let mut added = 0;
+        loop {
+            checkpoint(db).await?;
+            // Marks the sweep's start and end, for a profiler attached to this process.
+            println!("sweep at {size} rentals begins");
+            let started = Instant::now();
+            let report = flexportal_worker::sweep_contract_ends(db, "eu", shapes.as_ref())
+                .await
+                .map_err(|e| e.to_string())?;
+            sweep += started.elapsed();
+            println!("sweep at {size} rentals ends");
+            if report.ended == 0 {
+                return Err(format!(
+                    "nothing was due at {size} rentals ({report:?}); sizes must be at least {}",
+                    TEMPLATE * 2
+                ));
+            }
+            ended += report.ended;
+            sweeps += 1;
+            if ended >= MIN_SWEPT || added + TEMPLATE * REFILL > size / 5 {
+                break;
+            }
+            copy(db, tenant_id, copies, copies + REFILL, Due::All).await?;
+            copies += REFILL;
+            added += TEMPLATE * REFILL;
+            db.analyze(TABLES).await.map_err(|e| e.to_string())?;
         }
         // Each list is walked twice and the second walk is timed. The copy leaves a small table
         // entirely in the database's buffers and a large one mostly outside them, so a first walk
@@ -72,11 +97,11 @@ pub async fn run(url: &str, sizes: &[usize]) -> Result<Vec<Measure>, String> {
         let by_due = walk(client, "status=pending&sortBy=dueDate").await?;
         let cold_by_creation = walk(client, "").await?;
         let by_creation = walk(client, "").await?;
-        let per_due = sweep.as_secs_f64() / report.ended as f64;
+        let per_due = sweep.as_secs_f64() / ended as f64;
         println!(
-            "{size:>8} rentals (copied in {copy_secs:.0} s): {} due swept in {:.2} s, {:.3} ms each; \
+            "{size:>8} rentals (copied in {copy_secs:.0} s): {ended} due swept in {:.2} s by {sweeps} \
+             sweep(s), {added} due rentals copied between them, {:.3} ms each; \
              payment list {:.4} ms/row by creation, {:.4} ms/row pending by due date",
-            report.ended,
             sweep.as_secs_f64(),
             per_due * 1000.0,
             per_row(&by_creation),
@@ -211,9 +236,29 @@ fn read_calls() -> Option<u64> {
     crate::proc_file::number("/proc/self/io", "syscr")
 }
 
+/// Which copies of the template ended long ago.
+enum Due {
+    OneIn(usize),
+    All,
+}
+
+/// Starts a timed sweep with the write-ahead log empty at every size. The copy leaves its pages
+/// there, more at a larger size, and the sweep's first checkpoints would otherwise write them back
+/// into the database on the sweep's time.
+async fn checkpoint(db: &Db) -> Result<(), String> {
+    let sql = match db.dialect() {
+        Dialect::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
+        Dialect::Postgres => "CHECKPOINT",
+    };
+    db.execute(sql, Vec::new())
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("checkpoint: {e}"))
+}
+
 /// Copies `from..to` of the template: every template rental, its asset, binding and payments
-/// again with ids suffixed `-{copy}`; one in [`DUE_EVERY`] copies ended long ago.
-async fn copy(db: &Db, tenant_id: &str, from: usize, to: usize) -> Result<(), String> {
+/// again with ids suffixed `-{copy}`; the copies `due` says ended long ago.
+async fn copy(db: &Db, tenant_id: &str, from: usize, to: usize, due: Due) -> Result<(), String> {
     if to <= from {
         return Ok(());
     }
@@ -237,7 +282,10 @@ async fn copy(db: &Db, tenant_id: &str, from: usize, to: usize) -> Result<(), St
     let serials = list(template.iter().map(|t| &t.1).collect());
     // Both dialects take a recursive CTE in front of an INSERT; the copy numbers drive the loop.
     let copies = "WITH RECURSIVE n(k) AS (SELECT CAST($1 AS BIGINT) UNION ALL SELECT k + 1 FROM n WHERE k + 1 < $2) ";
-    let due = format!("n.k % {DUE_EVERY} = 1");
+    let due = match due {
+        Due::OneIn(every) => format!("n.k % {every} = 1"),
+        Due::All => "1 = 1".to_string(),
+    };
     // Copy k is stamped k seconds after its template, as if each batch came a second after the
     // one before: creation order is then insertion order, as it is for rows the API writes. With
     // one timestamp shared by all copies of a row, a page by creation would gather rows from
