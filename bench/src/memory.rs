@@ -110,14 +110,24 @@ async fn measure(
     let _ = sampler.await;
     let high_water = rss_kib(pid, "VmHWM")?;
     let loaded = peak.load(Ordering::Relaxed).max(high_water);
+    // On SQLite part of the resident size is the database file's memory map: pages of the
+    // operating system's file cache, not memory the server holds.
+    let (own, mapped) = (rss_kib(pid, "RssAnon")?, rss_kib(pid, "RssFile")?);
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
-        "server RSS: idle {:.1} MiB, peak {:.1} MiB under {orders} orders at {concurrency} at a time ({rate:.0} orders/s)",
+        "server RSS: idle {:.1} MiB, peak {:.1} MiB under {orders} orders at {concurrency} at a time ({rate:.0} orders/s); \
+         after it, {:.1} MiB its own and {:.1} MiB mapped files",
         mib(idle),
-        mib(loaded)
+        mib(loaded),
+        mib(own),
+        mib(mapped)
     );
     Ok(vec![
         Measure::info("server RSS idle", format!("{:.1} MiB", mib(idle))),
+        Measure::info(
+            "server RSS after the load: its own / mapped files",
+            format!("{:.1} / {:.1} MiB", mib(own), mib(mapped)),
+        ),
         Measure::below(
             format!("server RSS peak under the order load ({concurrency} writers)"),
             mib(loaded),
@@ -127,7 +137,7 @@ async fn measure(
     ])
 }
 
-/// A `Vm…` line of /proc/{pid}/status, in KiB.
+/// A `Vm…` or `Rss…` line of /proc/{pid}/status, in KiB.
 fn rss_kib(pid: u32, field: &str) -> Result<u64, String> {
     crate::proc_file::number(&format!("/proc/{pid}/status"), field)
         .ok_or(format!("no {field} for process {pid}"))

@@ -16,9 +16,9 @@
 use std::time::{Duration, Instant};
 
 use flexportal_client::RawRequest;
-use flexportal_store::{Db, Dialect};
 use flexportal_store::db::Arg;
 use flexportal_store::tenancy;
+use flexportal_store::{Db, Dialect};
 
 use crate::report::Measure;
 
