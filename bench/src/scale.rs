@@ -260,9 +260,9 @@ enum Due {
     All,
 }
 
-/// Starts a timed sweep with the write-ahead log empty at every size. The copy leaves its pages
+/// Empties the write-ahead log before each timed phase, at every size. The copy leaves its pages
 /// there, more at a larger size, and the sweep's first checkpoints would otherwise write them back
-/// into the database on the sweep's time.
+/// into the database on the sweep's time; a list would read them through the log's index.
 async fn checkpoint(db: &Db) -> Result<(), String> {
     let sql = match db.dialect() {
         Dialect::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)",
