@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
@@ -16,6 +17,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, FromRow};
 
 use crate::StoreError;
+use crate::wal::{self, Checkpointer};
 
 /// A query parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,10 +103,12 @@ pub enum Dialect {
 #[derive(Clone)]
 pub enum Db {
     /// SQLite allows one writer at a time; a single writer connection makes writers queue in the
-    /// pool instead of failing with SQLITE_BUSY, while readers use WAL snapshots in parallel.
+    /// pool instead of failing with SQLITE_BUSY, while readers use WAL snapshots in parallel. A
+    /// third connection copies the log back into the database file ([`crate::wal`]).
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
+        checkpointer: Arc<Checkpointer>,
     },
     Postgres(PgPool),
 }
@@ -228,17 +232,32 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("mmap_size", MMAP_BYTES.to_string());
+        let wake = Arc::new(tokio::sync::Notify::new());
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .after_connect(|conn, _| Box::pin(keep_plans(conn)))
+            .after_connect({
+                let wake = wake.clone();
+                move |conn, _| {
+                    let wake = wake.clone();
+                    Box::pin(async move {
+                        keep_plans(conn).await?;
+                        wal::notify_on_commit(conn, &wake).await
+                    })
+                }
+            })
             .connect_with(options.clone())
             .await?;
+        let checkpointer = Checkpointer::start(options.clone(), wake).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .after_connect(|conn, _| Box::pin(keep_plans(conn)))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Db::Sqlite { writer, reader })
+        Ok(Db::Sqlite {
+            writer,
+            reader,
+            checkpointer,
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -315,9 +334,14 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { writer, reader } => {
+            Db::Sqlite {
+                writer,
+                reader,
+                checkpointer,
+            } => {
                 reader.close().await;
                 writer.close().await;
+                checkpointer.close().await;
             }
             Db::Postgres(pool) => pool.close().await,
         }

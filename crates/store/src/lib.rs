@@ -18,6 +18,7 @@ pub mod payments;
 pub mod products;
 pub mod rentals;
 pub mod tenancy;
+pub mod wal;
 pub mod webhooks;
 
 pub use db::{Arg, Db, Dialect, Tx};
