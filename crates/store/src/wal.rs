@@ -51,8 +51,11 @@ impl Checkpointer {
             .max_connections(1)
             .connect_with(options)
             .await?;
-        let checkpointer = Arc::new(Checkpointer { pool, wake });
-        tokio::spawn(run(Arc::downgrade(&checkpointer)));
+        let checkpointer = Arc::new(Checkpointer {
+            pool,
+            wake: wake.clone(),
+        });
+        tokio::spawn(run(Arc::downgrade(&checkpointer), wake));
         Ok(checkpointer)
     }
 
@@ -62,10 +65,7 @@ impl Checkpointer {
     }
 }
 
-async fn run(checkpointer: Weak<Checkpointer>) {
-    let Some(wake) = checkpointer.upgrade().map(|c| c.wake.clone()) else {
-        return;
-    };
+async fn run(checkpointer: Weak<Checkpointer>, wake: Arc<Notify>) {
     loop {
         wake.notified().await;
         let Some(checkpointer) = checkpointer.upgrade() else {
