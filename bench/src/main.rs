@@ -12,6 +12,7 @@ use flexportal_store::list::SortColumn;
 use flexportal_store::products::{self, ProductFilters};
 
 mod export;
+mod http;
 mod memory;
 mod orders;
 mod pages;

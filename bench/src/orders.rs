@@ -5,11 +5,11 @@
 //! - reads: `GET /v1/orders/{id}` against the raw primary-key select;
 //! - the HTTP floor: `GET /healthz` (no authentication, no database) against the same select, the
 //!   most any endpoint could reach on this machine, client and server sharing its cores;
+//!   both HTTP read rates are taken with the lean client of `http.rs`;
 //! - latency at a fixed offered load of reads: p50 and p99.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use flexportal_client::RawRequest;
 use flexportal_store::customers::CustomerFields;
@@ -65,21 +65,13 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<Vec<Meas
     // Reads by id: through HTTP, and the primary-key select alone.
     let ids: Arc<Vec<String>> = Arc::new(ids.lock().map(|v| v.clone()).unwrap_or_default());
     let reads = count * 2;
-    let api_get = throughput(reads, concurrency, {
-        let (client, ids, next) = (client.clone(), ids.clone(), Arc::new(AtomicUsize::new(0)));
-        move || {
-            let client = client.clone();
-            let id = ids[next.fetch_add(7, Ordering::Relaxed) % ids.len()].clone();
-            async move {
-                let answer = client
-                    .send(RawRequest::get(format!("/v1/orders/{id}")))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                (answer.status == 200)
-                    .then_some(())
-                    .ok_or(format!("get: {}", answer.status))
-            }
-        }
+    let credentials = crate::http::Credentials {
+        secret: running.secret.clone(),
+        tenant_id: tenant_id.clone(),
+    };
+    let api_get = crate::http::get_rate(running.address, Some(credentials), reads, concurrency, {
+        let ids = ids.clone();
+        move |k| format!("/v1/orders/{}", ids[(k * 7) % ids.len()])
     })
     .await?;
     let db_get = throughput(reads, concurrency, {
@@ -133,20 +125,8 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<Vec<Meas
         "API key lookup/s / primary-key select",
         format!("{:.2}", auth / db_get),
     ));
-    let floor = throughput(reads, concurrency, {
-        let client = client.clone();
-        move || {
-            let client = client.clone();
-            async move {
-                let answer = client
-                    .send(RawRequest::get("/healthz").without_auth().without_tenant())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                (answer.status == 200)
-                    .then_some(())
-                    .ok_or(format!("healthz: {}", answer.status))
-            }
-        }
+    let floor = crate::http::get_rate(running.address, None, reads, concurrency, |_| {
+        "/healthz".to_string()
     })
     .await?;
     println!(
@@ -163,33 +143,24 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<Vec<Meas
         format!("{:.2}", api_get / floor),
     ));
 
-    // Latency at a fixed offered load: half the measured read rate, for five seconds.
+    // Latency at a fixed offered load: half the measured read rate, for five seconds, over as
+    // many connections as the rate measurement used.
     let offered = (api_get / 2.0).max(1.0);
-    let interval = Duration::from_secs_f64(1.0 / offered);
-    let total = (offered * 5.0) as usize;
-    let mut waits = Vec::with_capacity(total);
-    let started = Instant::now();
-    for k in 0..total {
-        let due = started + interval * k as u32;
-        tokio::time::sleep_until(due.into()).await;
-        let (client, id) = (client.clone(), ids[(k * 13) % ids.len()].clone());
-        waits.push(tokio::spawn(async move {
-            let sent = Instant::now();
-            let answer = client
-                .send(RawRequest::get(format!("/v1/orders/{id}")))
-                .await;
-            answer
-                .ok()
-                .filter(|a| a.status == 200)
-                .map(|_| sent.elapsed())
-        }));
-    }
-    let mut latencies = Vec::with_capacity(total);
-    for wait in waits {
-        if let Ok(Some(latency)) = wait.await {
-            latencies.push(latency);
-        }
-    }
+    let mut latencies = crate::http::latencies_at(
+        running.address,
+        Some(crate::http::Credentials {
+            secret: running.secret.clone(),
+            tenant_id: tenant_id.clone(),
+        }),
+        offered,
+        5.0,
+        concurrency,
+        {
+            let ids = ids.clone();
+            move |k| format!("/v1/orders/{}", ids[(k * 13) % ids.len()])
+        },
+    )
+    .await?;
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     println!(

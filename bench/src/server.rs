@@ -12,6 +12,8 @@ pub struct Running {
     pub tenant_id: String,
     pub organization_id: String,
     pub secret: String,
+    /// Where the API listens, for the lean read client.
+    pub address: std::net::SocketAddr,
     stop: tokio::sync::oneshot::Sender<()>,
     serving: tokio::task::JoinHandle<()>,
 }
@@ -37,10 +39,8 @@ pub async fn start(url: &str, configure: impl FnOnce(&mut AppState)) -> Result<R
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
-    let base = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let base = format!("http://{address}");
     let mut state = AppState::new(db.clone(), "eu");
     state.fair_use_per_minute = u32::MAX;
     configure(&mut state);
@@ -63,6 +63,7 @@ pub async fn start(url: &str, configure: impl FnOnce(&mut AppState)) -> Result<R
         tenant_id,
         organization_id: made.business_unit.organization_id.clone(),
         secret: made.admin_key.secret.clone(),
+        address,
         stop,
         serving,
     })

@@ -29,8 +29,10 @@ pub struct AuthCache {
 
 #[derive(Default)]
 struct Inner {
-    /// By (hash of the secret, business unit).
-    entries: HashMap<(String, String), Caller>,
+    /// By hash of the secret, then business unit: looked up without building a key.
+    entries: HashMap<String, HashMap<String, Caller>>,
+    /// Callers in `entries`.
+    count: usize,
     epoch: Option<i64>,
     polled_at: Option<Instant>,
     /// Moves on every drop of the entries, so a lookup that began before a change cannot store
@@ -45,6 +47,7 @@ impl Inner {
 
     fn drop_all(&mut self) {
         self.entries.clear();
+        self.count = 0;
         self.generation += 1;
     }
 }
@@ -60,10 +63,7 @@ impl AuthCache {
         if !inner.trusted() {
             return None;
         }
-        inner
-            .entries
-            .get(&(secret_hash.to_string(), tenant_id.to_string()))
-            .cloned()
+        inner.entries.get(secret_hash)?.get(tenant_id).cloned()
     }
 
     /// To be read before a lookup and handed to [`AuthCache::keep`] after it.
@@ -77,13 +77,17 @@ impl AuthCache {
         if inner.generation != generation || !inner.trusted() {
             return;
         }
-        if inner.entries.len() >= MAX_ENTRIES {
+        if inner.count >= MAX_ENTRIES {
             inner.entries.clear();
+            inner.count = 0;
         }
-        inner.entries.insert(
-            (secret_hash, caller.tenant_id().to_string()),
-            caller.clone(),
-        );
+        let added = inner
+            .entries
+            .entry(secret_hash)
+            .or_default()
+            .insert(caller.tenant_id().to_string(), caller.clone())
+            .is_none();
+        inner.count += usize::from(added);
     }
 
     /// Drops every entry; called by this process after it changes a key or a business unit.
@@ -108,7 +112,7 @@ mod tests {
     use flexportal_store::tenancy::{ApiKey, BusinessUnit, Organization};
 
     fn caller(tenant_id: &str) -> Caller {
-        Caller {
+        Caller::from(crate::pipeline::Verified {
             key: ApiKey {
                 key_id: "key_1".into(),
                 organization_id: "org_1".into(),
@@ -145,7 +149,7 @@ mod tests {
                 created_at: 0,
                 updated_at: 0,
             },
-        }
+        })
     }
 
     fn cached(cache: &AuthCache) -> bool {
@@ -210,6 +214,7 @@ mod tests {
         for i in 0..MAX_ENTRIES + 1 {
             cache.keep(cache.generation(), format!("h{i}"), &caller("bu_1"));
         }
+        assert_eq!(cache.lock().count, 1);
         assert_eq!(cache.lock().entries.len(), 1);
     }
 }

@@ -18,9 +18,13 @@ pub struct KeyUsage {
 impl KeyUsage {
     pub fn record(&self, key_id: &str) {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = pending.entry(key_id.to_string()).or_insert((0, 0));
-        entry.0 += 1;
-        entry.1 = now_micros();
+        let now = now_micros();
+        match pending.get_mut(key_id) {
+            Some(entry) => *entry = (entry.0 + 1, now),
+            None => {
+                pending.insert(key_id.to_string(), (1, now));
+            }
+        }
     }
 
     /// Writes the counted uses. On failure they are kept for the next flush.

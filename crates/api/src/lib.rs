@@ -7,6 +7,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod input;
+pub mod json;
 pub mod key_usage;
 pub mod metrics;
 pub mod openapi;
@@ -36,8 +37,29 @@ use crate::key_usage::KeyUsage;
 use crate::metrics::Metrics;
 use crate::rate_limit::{InProcessLimiter, RateLimiter};
 
+/// Everything a request can reach. axum clones the state for each middleware layer and
+/// extractor, several times a request, so it is one `Arc`; configuration before serving
+/// changes it in place through `DerefMut`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    /// In place while this is the only handle; a copy for this handle otherwise.
+    fn deref_mut(&mut self) -> &mut App {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+#[derive(Clone)]
+pub struct App {
     pub db: Db,
     pub region: String,
     /// Requests per minute for the "unlimited" tiers.
@@ -99,7 +121,7 @@ impl WebhookPolicy {
 
 impl AppState {
     pub fn new(db: Db, region: impl Into<String>) -> AppState {
-        AppState {
+        AppState(Arc::new(App {
             db,
             region: region.into(),
             fair_use_per_minute: 6000,
@@ -116,7 +138,7 @@ impl AppState {
                 blobs: flexportal_store::blobs::BlobStore::memory(),
                 public_url: None,
             },
-        }
+        }))
     }
 }
 
@@ -192,16 +214,12 @@ async fn deadline(State(state): State<AppState>, request: Request, next: Next) -
 /// Metrics and the region header, for every response.
 async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let mut response = next.run(request).await;
     state.metrics.observe(
-        &method,
-        &route,
+        method.as_str(),
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );

@@ -1,6 +1,6 @@
 //! Prometheus metrics: request counts and latencies by route and status.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::sync::Mutex;
 
@@ -17,15 +17,28 @@ struct Series {
 
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// By route, then (method, status): a request finds its series without allocating a key.
+    series: Mutex<HashMap<String, Vec<(String, u16, Series)>>>,
 }
 
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, secs: f64) {
         let mut series = self.series.lock().unwrap_or_else(|p| p.into_inner());
-        let s = series
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default();
+        let of_route = match series.get_mut(route) {
+            Some(of_route) => of_route,
+            None => series.entry(route.to_string()).or_default(),
+        };
+        let at = match of_route
+            .iter()
+            .position(|(m, st, _)| m == method && *st == status)
+        {
+            Some(at) => at,
+            None => {
+                of_route.push((method.to_string(), status, Series::default()));
+                of_route.len() - 1
+            }
+        };
+        let s = &mut of_route[at].2;
         s.count += 1;
         s.sum_secs += secs;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -37,7 +50,15 @@ impl Metrics {
 
     /// The text exposition format.
     pub fn render(&self) -> String {
-        let series = self.series.lock().unwrap_or_else(|p| p.into_inner());
+        let by_route = self.series.lock().unwrap_or_else(|p| p.into_inner());
+        let series: BTreeMap<(&str, &str, u16), &Series> = by_route
+            .iter()
+            .flat_map(|(route, of_route)| {
+                of_route
+                    .iter()
+                    .map(move |(method, status, s)| ((method.as_str(), route.as_str(), *status), s))
+            })
+            .collect();
         let mut out = String::new();
         out.push_str("# HELP flexportal_http_requests_total HTTP requests served.\n# TYPE flexportal_http_requests_total counter\n");
         for ((method, route, status), s) in series.iter() {

@@ -3,6 +3,7 @@
 
 use axum::body::{Body, Bytes, to_bytes};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
@@ -24,13 +25,31 @@ use crate::rate_limit::Decision;
 pub const JSON_LIMIT: usize = 1024 * 1024;
 pub const CSV_LIMIT: usize = 10 * 1024 * 1024 + 64 * 1024;
 
-/// Who is calling, and for which business unit.
+/// Who is calling, and for which business unit: a handle, since every request hands its caller
+/// from the cache to the pipeline to the handler.
 #[derive(Clone)]
-pub struct Caller {
+pub struct Caller(Arc<Verified>);
+
+/// What the key lookup established.
+pub struct Verified {
     pub key: ApiKey,
     pub permissions: Vec<String>,
     pub organization: Organization,
     pub business_unit: BusinessUnit,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = Verified;
+
+    fn deref(&self) -> &Verified {
+        &self.0
+    }
+}
+
+impl From<Verified> for Caller {
+    fn from(verified: Verified) -> Caller {
+        Caller(Arc::new(verified))
+    }
 }
 
 impl Caller {
@@ -150,12 +169,12 @@ async fn look_up(state: &AppState, secret: &str, tenant_id: &str) -> Result<Call
         .filter(|bu| key.may_use(&bu.tenant_id))
         .ok_or_else(ApiError::no_tenant_access)?;
     let permissions = key.permissions();
-    Ok(Caller {
+    Ok(Caller::from(Verified {
         key,
         permissions,
         organization,
         business_unit,
-    })
+    }))
 }
 
 /// Failed authentication is limited per client address, so keys and tenant ids cannot be

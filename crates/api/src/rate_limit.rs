@@ -71,7 +71,12 @@ impl InProcessLimiter {
                 retry_after_secs: ceil_secs(wait).max(1),
             };
         }
-        arrivals.insert(key.to_string(), new_tat);
+        match arrivals.get_mut(key) {
+            Some(arrival) => *arrival = new_tat,
+            None => {
+                arrivals.insert(key.to_string(), new_tat);
+            }
+        }
         if arrivals.len() > 100_000 {
             // Forget keys whose quota is full again; they would start fresh anyway.
             arrivals.retain(|_, t| *t > now);

@@ -2,7 +2,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Response};
+
+use crate::json::Json;
 use flexportal_domain::permissions::{self, Access, Required};
 use flexportal_domain::time::{format_instant, now_micros, parse_instant};
 use flexportal_store::tenancy::{self, ApiKey, NewApiKey};

@@ -2,7 +2,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Response};
+
+use crate::json::Json;
 use flexportal_domain::assets::{SETTABLE, STATUSES, is_imei, is_phone_category};
 use flexportal_domain::cost_recovery::{past_halfway, recovery};
 use flexportal_domain::money::major_json;

@@ -1,7 +1,7 @@
 //! `/v1/business-units/current`: the calling business unit and its settings document.
 
+use crate::json::Json;
 use axum::extract::State;
-use axum::response::Json;
 use flexportal_domain::business_unit::{VAT_MODES, is_valid_prefix, vat_rate_bp, vat_rate_json};
 use flexportal_domain::catalog::CONTRACT_MONTHS;
 use flexportal_domain::permissions::Required;

@@ -3,7 +3,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Response};
+
+use crate::json::Json;
 use flexportal_domain::contact::is_email;
 use flexportal_domain::money::major_json;
 use flexportal_domain::permissions::Required;

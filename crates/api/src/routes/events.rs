@@ -1,7 +1,7 @@
 //! `GET /v1/events`: the business unit's change log, newest first.
 
+use crate::json::Json;
 use axum::extract::State;
-use axum::response::Json;
 use flexportal_domain::permissions::Required;
 use flexportal_domain::time::format_instant;
 use flexportal_store::events::{self, EventFilters};

@@ -8,7 +8,9 @@
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::{Json, Response};
+use axum::response::Response;
+
+use crate::json::Json;
 use flexportal_domain::cost_recovery::recovery;
 use flexportal_domain::exports::{
     Column, MAX_CUSTOMER_IDS, PAGE_SIZE, Sections, average_minor, columns, decimal_text,

@@ -5,7 +5,9 @@
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Response};
+
+use crate::json::Json;
 use flexportal_domain::file_links::{
     DEFAULT_TTL_MINUTES, Link, LinkSigner, MAX_TTL_MINUTES, Refusal, expiry,
 };

@@ -3,7 +3,9 @@
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Response};
+
+use crate::json::Json;
 use axum::routing::get;
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -1,7 +1,7 @@
 //! `/v1/payments`: a rental's schedule and one-off charges, and what collection reports.
 
+use crate::json::Json;
 use axum::extract::{Path, State};
-use axum::response::Json;
 use flexportal_domain::money::major_json;
 use flexportal_domain::payments::STATUSES;
 use flexportal_domain::permissions::Required;

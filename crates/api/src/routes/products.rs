@@ -2,7 +2,9 @@
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Response};
+
+use crate::json::Json;
 use flexportal_domain::catalog::{self, Discount, PricingTier};
 use flexportal_domain::money;
 use flexportal_domain::permissions::Required;

@@ -2,7 +2,9 @@
 
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Json, Response};
+use axum::response::{IntoResponse, Response};
+
+use crate::json::Json;
 use flexportal_domain::catalog::{self, PricingTier};
 use flexportal_domain::money;
 use flexportal_store::products::{self as store, ImportResult, ProductChanges, VariantChanges};
