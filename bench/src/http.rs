@@ -109,7 +109,11 @@ pub async fn latencies_at(
 }
 
 /// One GET on `sender`'s connection, its body read and dropped; an error unless it answered 200.
-async fn get(sender: &mut Sender, path: &str, credentials: Option<&Credentials>) -> Result<(), String> {
+async fn get(
+    sender: &mut Sender,
+    path: &str,
+    credentials: Option<&Credentials>,
+) -> Result<(), String> {
     let mut request = Request::get(path).header("host", "bench");
     if let Some(c) = credentials {
         request = request

@@ -26,6 +26,10 @@ mod webhooks;
 
 use report::Measure;
 
+/// The server binary's allocator, so the server measured in this process allocates as it does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 #[tokio::main]

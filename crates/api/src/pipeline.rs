@@ -256,13 +256,14 @@ async fn admitted(state: &AppState, caller: Caller, request: Request, next: Next
                 .map(str::to_string)
         })
         .flatten();
-    let tenant_id = caller.tenant_id().to_string();
-    parts.extensions.insert(caller);
     let Some(key) = idempotency_key else {
+        parts.extensions.insert(caller);
         return next
             .run(Request::from_parts(parts, Body::from(bytes)))
             .await;
     };
+    let tenant_id = caller.tenant_id().to_string();
+    parts.extensions.insert(caller);
     if key.is_empty() || key.len() > 255 {
         return ApiError::field(
             "Idempotency-Key",

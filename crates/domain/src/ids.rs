@@ -28,6 +28,8 @@ pub enum IdKind {
     Attempt,
     /// One CSV export.
     Export,
+    /// One HTTP request, for `X-Request-Id`.
+    Request,
 }
 
 impl IdKind {
@@ -49,6 +51,7 @@ impl IdKind {
             IdKind::Message => "msg",
             IdKind::Attempt => "att",
             IdKind::Export => "exp",
+            IdKind::Request => "req",
         }
     }
 

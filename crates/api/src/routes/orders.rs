@@ -16,13 +16,14 @@ use flexportal_store::orders::{
     self as store, Created, NewOrder, Order, OrderFilters, RequestedItem,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::input::{JsonBody, ListParams, Problems, QueryParams, one_of};
 use crate::pipeline::Caller;
-use crate::routes::shapes::{Address, Shapes, address_value};
+use crate::routes::shapes::{Address, Shapes};
 use crate::routes::{next_cursor, sort_column};
 
 const READ: Required = Required::read("orders");
@@ -103,23 +104,23 @@ pub struct OrderBody {
     pub order_type: String,
     pub customer: OrderCustomer,
     #[schema(value_type = Object)]
-    pub billing_address: serde_json::Value,
+    pub billing_address: Box<RawValue>,
     #[schema(value_type = Object)]
-    pub shipping_address: serde_json::Value,
+    pub shipping_address: Box<RawValue>,
     pub items: Vec<OrderItemBody>,
     pub totals: Totals,
     #[schema(value_type = Option<Object>)]
-    pub custom_fields: serde_json::Value,
+    pub custom_fields: Box<RawValue>,
     pub rental_progress: RentalProgress,
     pub rental_ids: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub extension_details: Option<serde_json::Value>,
+    pub extension_details: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub upgrade_details: Option<serde_json::Value>,
+    pub upgrade_details: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cancellation_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,10 +133,45 @@ pub struct OrderBody {
     pub created_by: String,
 }
 
+/// The customer as the order stored it: text fields only, absent or not text read as missing.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct StoredCustomer {
+    #[serde(deserialize_with = "text_or_none")]
+    email: Option<String>,
+    #[serde(deserialize_with = "text_or_none")]
+    first_name: Option<String>,
+    #[serde(deserialize_with = "text_or_none")]
+    last_name: Option<String>,
+    #[serde(deserialize_with = "text_or_none")]
+    company: Option<String>,
+    #[serde(deserialize_with = "text_or_none")]
+    phone: Option<String>,
+    #[serde(deserialize_with = "text_or_none")]
+    customer_type: Option<String>,
+}
+
+fn text_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(text) => Some(text),
+        _ => None,
+    })
+}
+
+/// Stored JSON text as it is: checked, not rebuilt into a tree and serialized again.
+fn raw_json(text: &str) -> Option<Box<RawValue>> {
+    RawValue::from_string(text.to_string()).ok()
+}
+
+/// [`raw_json`], `null` when absent or not JSON.
+fn stored_json(text: Option<&str>) -> Box<RawValue> {
+    text.and_then(raw_json)
+        .unwrap_or_else(|| RawValue::NULL.to_owned())
+}
+
 pub fn order_body(order: &Order, exponent: u32) -> OrderBody {
     let money = |minor: i64| major_json(minor, exponent);
-    let customer: serde_json::Value = serde_json::from_str(&order.customer).unwrap_or_default();
-    let text = |key: &str| customer[key].as_str().map(str::to_string);
+    let customer: StoredCustomer = serde_json::from_str(&order.customer).unwrap_or_default();
     let items: Vec<OrderItemBody> = order
         .items()
         .into_iter()
@@ -179,15 +215,17 @@ pub fn order_body(order: &Order, exponent: u32) -> OrderBody {
         order_type: order.order_type.clone(),
         customer: OrderCustomer {
             customer_id: order.customer_id.clone(),
-            email: text("email").unwrap_or_default(),
-            first_name: text("firstName").unwrap_or_default(),
-            last_name: text("lastName").unwrap_or_default(),
-            company: text("company"),
-            phone: text("phone"),
-            customer_type: text("customerType").unwrap_or_else(|| "individual".into()),
+            email: customer.email.unwrap_or_default(),
+            first_name: customer.first_name.unwrap_or_default(),
+            last_name: customer.last_name.unwrap_or_default(),
+            company: customer.company,
+            phone: customer.phone,
+            customer_type: customer
+                .customer_type
+                .unwrap_or_else(|| "individual".into()),
         },
-        billing_address: address_value(Some(&order.billing_address)).unwrap_or_default(),
-        shipping_address: address_value(Some(&order.shipping_address)).unwrap_or_default(),
+        billing_address: stored_json(Some(&order.billing_address)),
+        shipping_address: stored_json(Some(&order.shipping_address)),
         items,
         totals: Totals {
             subtotal: money(order.subtotal),
@@ -196,25 +234,15 @@ pub fn order_body(order: &Order, exponent: u32) -> OrderBody {
             currency: order.currency.clone(),
             total_devices: order.total_devices,
         },
-        custom_fields: order
-            .custom_fields
-            .as_deref()
-            .and_then(|t| serde_json::from_str(t).ok())
-            .unwrap_or(serde_json::Value::Null),
+        custom_fields: stored_json(order.custom_fields.as_deref()),
         rental_progress: RentalProgress {
             total_devices: order.total_devices,
             rented_devices: order.rented_devices,
         },
         rental_ids,
         notes: order.notes.clone(),
-        extension_details: order
-            .extension_details
-            .as_deref()
-            .and_then(|t| serde_json::from_str(t).ok()),
-        upgrade_details: order
-            .upgrade_details
-            .as_deref()
-            .and_then(|t| serde_json::from_str(t).ok()),
+        extension_details: order.extension_details.as_deref().and_then(raw_json),
+        upgrade_details: order.upgrade_details.as_deref().and_then(raw_json),
         cancellation_reason: order.cancellation_reason.clone(),
         confirmed_at: order.confirmed_at.map(format_instant),
         cancelled_at: order.cancelled_at.map(format_instant),
