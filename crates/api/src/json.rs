@@ -35,3 +35,48 @@ impl<T: Serialize> IntoResponse for Json<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+    use axum::http::StatusCode;
+    use std::collections::BTreeMap;
+
+    async fn answer(response: Response) -> (StatusCode, Option<String>, serde_json::Value) {
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or_default();
+        (status, content_type, body)
+    }
+
+    #[tokio::test]
+    async fn a_value_is_sent_as_json() {
+        let (status, content_type, body) =
+            answer(Json(serde_json::json!({ "orderId": "ord_1", "total": 19.5 })).into_response())
+                .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type.as_deref(), Some("application/json"));
+        assert_eq!(
+            body,
+            serde_json::json!({ "orderId": "ord_1", "total": 19.5 })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_value_that_cannot_be_json_is_the_internal_error_without_its_cause() {
+        // JSON object keys must be strings; serde_json refuses a map keyed by pairs.
+        let unserializable: BTreeMap<(u8, u8), u8> = BTreeMap::from([((1, 2), 3)]);
+        let (status, _, body) = answer(Json(unserializable).into_response()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], "INTERNAL_ERROR");
+        assert!(!body.to_string().contains("key must be"), "{body}");
+    }
+}
