@@ -163,6 +163,23 @@ pub(crate) async fn get_in(tx: &mut Tx, tenant_id: &str, serial: &str) -> Result
     .await
 }
 
+/// Marks the asset returned from its rental, free of customer and rental; the asset as written.
+pub(crate) async fn mark_returned_in(
+    tx: &mut Tx,
+    tenant_id: &str,
+    serial: &str,
+    now: i64,
+) -> Result<Option<Asset>> {
+    tx.fetch_optional(
+        format!(
+            "UPDATE assets SET status = 'returned', customer_id = NULL, rental_id = NULL, updated_at = $3 \
+             WHERE tenant_id = $1 AND serial_number = $2 RETURNING {ASSET_COLUMNS}"
+        ),
+        args![tenant_id, serial, now],
+    )
+    .await
+}
+
 pub async fn get(db: &Db, tenant_id: &str, serial: &str) -> Result<Option<Asset>> {
     db.fetch_optional(
         format!("SELECT {ASSET_COLUMNS} FROM assets WHERE tenant_id = $1 AND serial_number = $2"),

@@ -411,17 +411,12 @@ pub async fn cancel(
         wire,
     )
     .await?;
-    tx.execute(
-        "UPDATE assets SET status = 'returned', customer_id = NULL, rental_id = NULL, updated_at = $3 WHERE tenant_id = $1 AND serial_number = $2",
-        args![tenant_id, &rental.asset_serial_number, now],
-    )
-    .await?;
+    let asset = assets::mark_returned_in(&mut tx, tenant_id, &rental.asset_serial_number, now)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     customer_loses_rental(&mut tx, &rental, now).await?;
     record(&mut tx, &rental, "subscription.ended", wire).await?;
     regroup(&mut tx, &rental, wire).await?;
-    let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
-        .await?
-        .ok_or(StoreError::NotFound)?;
     assets::record(&mut tx, &asset, "asset.returned", wire).await?;
     tx.commit().await?;
     Ok(rental)
@@ -1222,7 +1217,10 @@ pub async fn end_contract(
     use flexportal_domain::settings::ContractEndPolicy;
     let tenant_id = unit.tenant_id.as_str();
     let settings = unit.settings()?;
-    let Some(rental) = get(db, tenant_id, rental_id).await? else {
+    // Read inside the transaction that ends it: one connection and one descent of the table
+    // rather than a reader's and then the writer's.
+    let mut tx = db.begin().await?;
+    let Some(rental) = get_in(&mut tx, tenant_id, rental_id).await? else {
         return Ok(ContractEnd::Skipped);
     };
     if rental.status != "active" || rental.end_date.as_str() >= today.to_string().as_str() {
@@ -1242,6 +1240,8 @@ pub async fn end_contract(
             by: "system".into(),
             if_end_date: Some(rental.end_date.clone()),
         };
+        // The extension runs a transaction of its own, which checks the end date again.
+        drop(tx);
         return match extend(db, unit, rental_id, extension, today, wire).await {
             Ok(_) => Ok(ContractEnd::Renewed),
             Err(StoreError::Refused {
@@ -1252,7 +1252,6 @@ pub async fn end_contract(
         };
     }
     let now = now_micros();
-    let mut tx = db.begin().await?;
     if settings.contract_end_policy == ContractEndPolicy::RequireAction {
         let flagged = tx
             .execute(
@@ -1280,20 +1279,19 @@ pub async fn end_contract(
     if ended == 0 {
         return Ok(ContractEnd::Skipped);
     }
-    tx.execute(
-        "UPDATE assets SET status = 'returned', customer_id = NULL, rental_id = NULL, updated_at = $3 WHERE tenant_id = $1 AND serial_number = $2",
-        args![tenant_id, &rental.asset_serial_number, now],
-    )
-    .await?;
-    customer_loses_rental(&mut tx, &rental, now).await?;
-    let rental = get_in(&mut tx, tenant_id, rental_id)
+    let asset = assets::mark_returned_in(&mut tx, tenant_id, &rental.asset_serial_number, now)
         .await?
         .ok_or(StoreError::NotFound)?;
+    customer_loses_rental(&mut tx, &rental, now).await?;
+    // What the UPDATE above wrote, without reading the row back.
+    let rental = Rental {
+        status: "ended_completed".into(),
+        ended_at: Some(now),
+        updated_at: now,
+        ..rental
+    };
     record(&mut tx, &rental, "subscription.ended", wire).await?;
     regroup(&mut tx, &rental, wire).await?;
-    let asset = assets::get_in(&mut tx, tenant_id, &rental.asset_serial_number)
-        .await?
-        .ok_or(StoreError::NotFound)?;
     assets::record(&mut tx, &asset, "asset.returned", wire).await?;
     tx.commit().await?;
     Ok(ContractEnd::Ended)
@@ -1339,11 +1337,7 @@ pub async fn upgrade(
         args![tenant_id, rental_id, now],
     )
     .await?;
-    tx.execute(
-        "UPDATE assets SET status = 'returned', customer_id = NULL, rental_id = NULL, updated_at = $3 WHERE tenant_id = $1 AND serial_number = $2",
-        args![tenant_id, &old.asset_serial_number, now],
-    )
-    .await?;
+    assets::mark_returned_in(&mut tx, tenant_id, &old.asset_serial_number, now).await?;
     customer_loses_rental(&mut tx, &old, now).await?;
 
     let order = orders::NewOrder {
