@@ -171,10 +171,7 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<Vec<Meas
     let offered = (api_get / 2.0).max(1.0);
     let mut latencies = crate::http::latencies_at(
         running.address,
-        Some(crate::http::Credentials {
-            secret: running.secret.clone(),
-            tenant_id: tenant_id.clone(),
-        }),
+        Some(credentials),
         offered,
         5.0,
         concurrency,
