@@ -411,15 +411,23 @@ pub async fn cancel(
         wire,
     )
     .await?;
-    let asset = assets::mark_returned_in(&mut tx, tenant_id, &rental.asset_serial_number, now)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    customer_loses_rental(&mut tx, &rental, now).await?;
-    record(&mut tx, &rental, "subscription.ended", wire).await?;
-    regroup(&mut tx, &rental, wire).await?;
-    assets::record(&mut tx, &asset, "asset.returned", wire).await?;
+    asset_comes_back(&mut tx, &rental, now, wire).await?;
     tx.commit().await?;
     Ok(rental)
+}
+
+/// What every end that takes the asset back shares, once the rental row says it ended: the
+/// asset is returned, the customer's figures drop, and `subscription.ended`, the group's new
+/// total and `asset.returned` are recorded.
+async fn asset_comes_back(tx: &mut Tx, ended: &Rental, now: i64, wire: &dyn Wire) -> Result<()> {
+    let asset = assets::mark_returned_in(tx, &ended.tenant_id, &ended.asset_serial_number, now)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    customer_loses_rental(tx, ended, now).await?;
+    record(tx, ended, "subscription.ended", wire).await?;
+    regroup(tx, ended, wire).await?;
+    assets::record(tx, &asset, "asset.returned", wire).await?;
+    Ok(())
 }
 
 /// Every rental of an order, oldest first: what its contract lists. An order holds at most a
@@ -1279,10 +1287,6 @@ pub async fn end_contract(
     if ended == 0 {
         return Ok(ContractEnd::Skipped);
     }
-    let asset = assets::mark_returned_in(&mut tx, tenant_id, &rental.asset_serial_number, now)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    customer_loses_rental(&mut tx, &rental, now).await?;
     // What the UPDATE above wrote, without reading the row back.
     let rental = Rental {
         status: "ended_completed".into(),
@@ -1290,9 +1294,7 @@ pub async fn end_contract(
         updated_at: now,
         ..rental
     };
-    record(&mut tx, &rental, "subscription.ended", wire).await?;
-    regroup(&mut tx, &rental, wire).await?;
-    assets::record(&mut tx, &asset, "asset.returned", wire).await?;
+    asset_comes_back(&mut tx, &rental, now, wire).await?;
     tx.commit().await?;
     Ok(ContractEnd::Ended)
 }

@@ -456,14 +456,15 @@ pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<Due>> {
     .await
 }
 
-/// Claims `rows`, due deliveries of one endpoint, until `lease_until`, unless a dispatcher
-/// already has deliveries of that endpoint out: one batch per endpoint at a time keeps its
-/// deliveries in event order and its requests within its `max_in_flight`, however many servers
-/// dispatch. Returns the rows claimed; a row another dispatcher took first is left out.
+/// Claims `rows`, due deliveries of one endpoint, under the token `lease` until `lease_until`,
+/// unless a dispatcher already has deliveries of that endpoint out: one batch per endpoint at a
+/// time keeps its deliveries in event order and its requests within its `max_in_flight`, however
+/// many servers dispatch. Returns the rows claimed; a row another dispatcher took first is left
+/// out.
 pub async fn claim_batch(
     db: &Db,
     rows: &[Due],
-    owner: &str,
+    lease: &str,
     now: i64,
     lease_until: i64,
 ) -> Result<Vec<Due>> {
@@ -487,7 +488,7 @@ pub async fn claim_batch(
         &first.tenant_id,
         &first.endpoint_id,
         lease_until,
-        owner,
+        lease,
         now
     ];
     arguments.extend(rows.iter().map(|row| row.event_id.as_str().into()));
@@ -571,9 +572,12 @@ pub struct Outcome {
 
 /// Logs the attempts of one endpoint's batch, moves each delivery on and hands back the `unsent`
 /// rows, all in one transaction; an endpoint failing for longer than `disable_after`
-/// (microseconds) is disabled.
+/// (microseconds) is disabled. A delivery no longer under `lease` (queued again by a replay or a
+/// recovery while its attempt was out, or claimed anew after the lease ran out) keeps its new
+/// state; the attempt is still logged.
 pub async fn finish(
     db: &Db,
+    lease: &str,
     outcomes: Vec<Outcome>,
     unsent: &[Due],
     disable_after: i64,
@@ -584,13 +588,13 @@ pub async fn finish(
         lock_endpoint(&mut tx, &due.tenant_id, &due.endpoint_id).await?;
     }
     for Outcome { due, attempt, next } in outcomes {
-        finish_one(&mut tx, &due, attempt, next, disable_after, now).await?;
+        finish_one(&mut tx, &due, lease, attempt, next, disable_after, now).await?;
     }
     for due in unsent {
         tx.execute(
             "UPDATE webhook_deliveries SET next_attempt_at = $4, lease_owner = NULL, updated_at = $4 \
-             WHERE tenant_id = $1 AND event_id = $2 AND endpoint_id = $3 AND status = 'pending'",
-            args![&due.tenant_id, &due.event_id, &due.endpoint_id, now],
+             WHERE tenant_id = $1 AND event_id = $2 AND endpoint_id = $3 AND status = 'pending' AND lease_owner = $5",
+            args![&due.tenant_id, &due.event_id, &due.endpoint_id, now, lease],
         )
         .await?;
     }
@@ -601,6 +605,7 @@ pub async fn finish(
 async fn finish_one(
     tx: &mut Tx,
     due: &Due,
+    lease: &str,
     attempt: AttemptRecord,
     next: Next,
     disable_after: i64,
@@ -634,7 +639,8 @@ async fn finish_one(
     };
     tx.execute(
         "UPDATE webhook_deliveries SET status = $4, attempts = attempts + $5, next_attempt_at = $6, lease_owner = NULL, \
-         last_status_code = $7, last_error = $8, updated_at = $9 WHERE tenant_id = $1 AND event_id = $2 AND endpoint_id = $3",
+         last_status_code = $7, last_error = $8, updated_at = $9 WHERE tenant_id = $1 AND event_id = $2 AND endpoint_id = $3 \
+         AND lease_owner = $10",
         args![
             &due.tenant_id,
             &due.event_id,
@@ -644,7 +650,8 @@ async fn finish_one(
             next_at,
             attempt.status_code,
             attempt.error,
-            now
+            now,
+            lease
         ],
     )
     .await?;

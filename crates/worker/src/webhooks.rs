@@ -66,7 +66,6 @@ pub struct Dispatcher {
     db: Db,
     config: DispatcherConfig,
     http: reqwest::Client,
-    owner: String,
     /// Signalled when a batch is recorded: its endpoint takes the next one, without waiting
     /// for the poll interval.
     finished: tokio::sync::Notify,
@@ -135,7 +134,6 @@ impl Dispatcher {
             db,
             config,
             http,
-            owner: flexportal_domain::ids::IdKind::Message.generate(),
             finished: tokio::sync::Notify::new(),
             sending: Default::default(),
             batches_out: tokio::sync::watch::Sender::new(0),
@@ -189,22 +187,28 @@ impl Dispatcher {
                 self.batches_out.send_modify(|n| *n -= 1);
                 break;
             }
-            let claimed =
-                match store::claim_batch(&self.db, &batch, &self.owner, now, lease_until).await {
-                    Ok(claimed) if !claimed.is_empty() => claimed,
-                    other => {
-                        self.batches_out.send_modify(|n| *n -= 1);
-                        other?;
-                        continue;
-                    }
-                };
+            // A token for this claim alone: only the claim that sent a delivery may record its
+            // outcome, so a replay or recovery queued while it was out is not overwritten.
+            let lease = flexportal_domain::ids::IdKind::Message.generate();
+            let claimed = match store::claim_batch(&self.db, &batch, &lease, now, lease_until).await
+            {
+                Ok(claimed) if !claimed.is_empty() => claimed,
+                other => {
+                    self.batches_out.send_modify(|n| *n -= 1);
+                    other?;
+                    continue;
+                }
+            };
             started += claimed.len();
             if let Ok(mut sending) = self.sending.lock() {
                 sending.insert(key.clone());
             }
             let me = Arc::clone(self);
             tokio::spawn(async move {
-                if let Err(e) = Arc::clone(&me).deliver_batch(claimed, lease_until).await {
+                if let Err(e) = Arc::clone(&me)
+                    .deliver_batch(claimed, &lease, lease_until)
+                    .await
+                {
                     // The leases expire and a later round sends the batch again.
                     tracing::warn!(error = %e, endpoint_id = %key.1, "webhook deliveries not recorded");
                 }
@@ -224,13 +228,14 @@ impl Dispatcher {
     async fn deliver_batch(
         self: Arc<Self>,
         rows: Vec<Due>,
+        lease: &str,
         lease_until: i64,
     ) -> Result<(), StoreError> {
         let endpoint =
             store::delivery_endpoint(&self.db, &rows[0].tenant_id, &rows[0].endpoint_id).await?;
         let Some(endpoint) = endpoint.map(Arc::new) else {
             let outcomes = rows.into_iter().map(dropped).collect();
-            return store::finish(&self.db, outcomes, &[], 0).await;
+            return store::finish(&self.db, lease, outcomes, &[], 0).await;
         };
         let slots = Arc::new(tokio::sync::Semaphore::new(
             endpoint.max_in_flight.clamp(1, 64) as usize,
@@ -279,6 +284,7 @@ impl Dispatcher {
         }
         store::finish(
             &self.db,
+            lease,
             outcomes,
             &unsent,
             FAILING_FOR_DISABLE_SECS * 1_000_000,

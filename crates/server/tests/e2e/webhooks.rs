@@ -767,6 +767,67 @@ async fn failing_for_five_days_disables(s: &Server) {
     assert_eq!(body["endpoint"]["enabled"], true);
 }
 
+on_both!(
+    replay_while_the_attempt_is_out,
+    replay_while_the_attempt_is_out
+);
+async fn replay_while_the_attempt_is_out(s: &Server) {
+    let tenant = s.organization("growth").await;
+    let client = s.client(&tenant);
+    let mut receiver = Receiver::start().await;
+    // The first attempt is held open long enough to replay the event before it is answered,
+    // and answered within the dispatcher's timeout (2 s in tests).
+    receiver.script(&[Reply::Hang(Duration::from_secs(1))]);
+    let (endpoint, _) = register(
+        &client,
+        &receiver.url,
+        json!({ "eventTypes": ["order.created"] }),
+    )
+    .await;
+    catalog(&client).await;
+    let (_, order) = send(
+        &client,
+        RawRequest::post("/v1/orders", order_body("held@example.com")),
+    )
+    .await;
+    let first = receiver.next().await;
+    let (_, events) = send(
+        &client,
+        RawRequest::get(format!(
+            "/v1/events?type=order.created&resourceId={}",
+            order["orderId"].as_str().unwrap()
+        )),
+    )
+    .await;
+    let event_id = events["events"][0]["eventId"].as_str().unwrap();
+    let (status, replayed) = send(
+        &client,
+        RawRequest::post(
+            format!("/v1/events/{event_id}/replay"),
+            json!({ "endpointId": endpoint }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, replayed["queued"].as_u64()),
+        (200, Some(1)),
+        "{replayed}"
+    );
+    // The held attempt's success must not swallow the replay queued meanwhile.
+    let again = receiver.next().await;
+    assert_eq!(again.headers["webhook-id"], first.headers["webhook-id"]);
+    eventually("both attempts are logged", || async {
+        attempts(&client, &endpoint).await.len() == 2
+    })
+    .await;
+    let codes: Vec<i64> = attempts(&client, &endpoint)
+        .await
+        .iter()
+        .map(|a| a["statusCode"].as_i64().unwrap())
+        .collect();
+    assert_eq!(codes, [200, 200]);
+}
+
 on_both!(replay_recover_and_metrics, replay_recover_and_metrics);
 async fn replay_recover_and_metrics(s: &Server) {
     let tenant = s.organization("growth").await;
