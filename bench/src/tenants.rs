@@ -58,16 +58,36 @@ pub async fn measure(
         .map(|(client, ids)| (client, Arc::new(ids)))
         .collect();
     let one = vec![(running.client.clone(), Arc::new(big))];
+    // Making the units moved the auth epoch, which empties the server's cache of verified keys.
+    // Without this, the first half on many units pays a key lookup on each unit's first request
+    // and the one unit pays it once; an integration calling steadily finds its key cached.
+    for (client, _) in small.iter().chain(&one) {
+        let answer = client
+            .send(RawRequest::get("/v1/business-units/current"))
+            .await
+            .map_err(|e| e.to_string())?;
+        if answer.status != 200 {
+            return Err(format!("warming the key cache: {}", answer.status));
+        }
+    }
 
-    // Halves in the order one, many, many, one, so drift weighs on both alike.
-    let requests = 8_000;
-    let half = requests / 2;
+    // Blocks in the order one, many, many, one, so drift weighs on both alike; several rounds,
+    // because one round of 8,000 requests moved by ±0.05 from run to run.
     let (one_kinds, many_kinds) = (Kinds::default(), Kinds::default());
-    let one_first = mixed(&one, "one-a", half, &one_kinds).await?;
-    let many_first = mixed(&small, "many-a", half, &many_kinds).await?;
-    let many_second = mixed(&small, "many-b", half, &many_kinds).await?;
-    let one_second = mixed(&one, "one-b", half, &one_kinds).await?;
-    let combined = |a: f64, b: f64| 2.0 / (1.0 / a + 1.0 / b);
+    let (mut one_rates, mut many_rates) = (Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
+        let one_first = mixed(&one, format!("one-{round}a"), BLOCK, &one_kinds).await?;
+        let many_first = mixed(&small, format!("many-{round}a"), BLOCK, &many_kinds).await?;
+        let many_second = mixed(&small, format!("many-{round}b"), BLOCK, &many_kinds).await?;
+        let one_second = mixed(&one, format!("one-{round}b"), BLOCK, &one_kinds).await?;
+        let (one_round, many_round) = (
+            per_block_mean(&[one_first, one_second]),
+            per_block_mean(&[many_first, many_second]),
+        );
+        println!("round {round}: many/one = {:.2}", many_round / one_round);
+        one_rates.extend([one_first, one_second]);
+        many_rates.extend([many_first, many_second]);
+    }
     let by_kind: Vec<String> = (0..KINDS.len())
         .map(|kind| format!("{:.2}", many_kinds.mean_ms(kind) / one_kinds.mean_ms(kind)))
         .collect();
@@ -78,10 +98,7 @@ pub async fn measure(
             one_kinds.mean_ms(kind)
         );
     }
-    let (one_rate, many_rate) = (
-        combined(one_first, one_second),
-        combined(many_first, many_second),
-    );
+    let (one_rate, many_rate) = (per_block_mean(&one_rates), per_block_mean(&many_rates));
     println!(
         "mixed requests: {units} units {many_rate:.0}/s, one unit {one_rate:.0}/s; many/one = {:.2}",
         many_rate / one_rate
@@ -106,6 +123,15 @@ pub async fn measure(
     ])
 }
 
+/// Requests in one block of the mix, and rounds of four blocks.
+const BLOCK: usize = 4_000;
+const ROUNDS: usize = 3;
+
+/// Requests per second over blocks of equal size: all requests over all the time they took.
+fn per_block_mean(rates: &[f64]) -> f64 {
+    rates.len() as f64 / rates.iter().map(|rate| 1.0 / rate).sum::<f64>()
+}
+
 const KINDS: [&str; 3] = ["create", "first page of 20", "read by id"];
 
 /// Time spent answering each kind of request in a mix, and how many answered; a ratio of means
@@ -126,29 +152,31 @@ impl Kinds {
     }
 }
 
-/// `requests` calls cycling over `units`: a create, a first page of 20, two reads by id.
+/// One block of the mix: `requests` calls cycling over `units`: a create, a first page of 20, two reads by id.
 async fn mixed(
     units: &[(Client, Arc<Vec<String>>)],
-    tag: &'static str,
+    tag: String,
     requests: usize,
     kinds: &Kinds,
 ) -> Result<f64, String> {
-    // Marks where each half begins, for a profiler attached to this process.
+    // Marks where each block begins, for a profiler attached to this process.
     println!("mix {tag}: {requests} requests on {} units", units.len());
     let units = Arc::new(units.to_vec());
-    let kinds = kinds.clone();
+    let (side, this_block) = (kinds.clone(), Kinds::default());
+    let block = this_block.clone();
+    let email_tag: Arc<str> = tag.as_str().into();
     let next = Arc::new(AtomicUsize::new(0));
-    throughput(requests, CONCURRENCY, move || {
+    let rate = throughput(requests, CONCURRENCY, move || {
         let k = next.fetch_add(1, Ordering::Relaxed);
         let (client, ids) = units[(k / 4) % units.len()].clone();
-        let kinds = kinds.clone();
+        let (side, block, email_tag) = (side.clone(), block.clone(), email_tag.clone());
         async move {
             let kind = (k % 4).min(2);
             let request = match k % 4 {
                 0 => RawRequest::post(
                     "/v1/orders",
                     json!({
-                        "customer": { "email": format!("{tag}{k}@example.com"), "firstName": "Mix", "lastName": "Buyer" },
+                        "customer": { "email": format!("{email_tag}{k}@example.com"), "firstName": "Mix", "lastName": "Buyer" },
                         "billingAddress": { "contactName": "M", "streetAddress": "1 St", "city": "Utrecht", "country": "NL" },
                         "items": [{ "sku": "DESK-A", "quantity": 1, "contractLength": 12 }]
                     }),
@@ -158,12 +186,22 @@ async fn mixed(
             };
             let sent = std::time::Instant::now();
             let answer = client.send(request).await.map_err(|e| e.to_string())?;
-            kinds.record(kind, sent.elapsed());
+            side.record(kind, sent.elapsed());
+            block.record(kind, sent.elapsed());
             if answer.status >= 300 {
                 return Err(format!("mixed request {}: {}", k % 4, answer.status));
             }
             Ok(())
         }
     })
-    .await
+    .await?;
+    let means: Vec<String> = (0..KINDS.len())
+        .map(|kind| format!("{:.2}", this_block.mean_ms(kind)))
+        .collect();
+    println!(
+        "mix {tag}: {rate:.0} requests/s; mean ms {}: {}",
+        KINDS.join(" · "),
+        means.join(" · ")
+    );
+    Ok(rate)
 }
