@@ -59,7 +59,7 @@ pub async fn measure(
         .collect();
     let one = vec![(running.client.clone(), Arc::new(big))];
     // Making the units moved the auth epoch, which empties the server's cache of verified keys.
-    // Without this, the first half on many units pays a key lookup on each unit's first request
+    // Without this, the first block on many units pays a key lookup on each unit's first request
     // and the one unit pays it once; an integration calling steadily finds its key cached.
     for (client, _) in small.iter().chain(&one) {
         let answer = client
