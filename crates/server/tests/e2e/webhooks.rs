@@ -180,6 +180,34 @@ async fn attempts(client: &Client, endpoint_id: &str) -> Vec<Value> {
     page["deliveries"].as_array().unwrap().clone()
 }
 
+/// Replays the order's `order.created` event to `endpoint` alone, which must queue one
+/// delivery; returns the event's id.
+async fn replay_order_created(client: &Client, order: &Value, endpoint: &str) -> String {
+    let (_, events) = send(
+        client,
+        RawRequest::get(format!(
+            "/v1/events?type=order.created&resourceId={}",
+            order["orderId"].as_str().unwrap()
+        )),
+    )
+    .await;
+    let event_id = events["events"][0]["eventId"].as_str().unwrap().to_string();
+    let (status, replayed) = send(
+        client,
+        RawRequest::post(
+            format!("/v1/events/{event_id}/replay"),
+            json!({ "endpointId": endpoint }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, replayed["queued"].as_u64()),
+        (200, Some(1)),
+        "{replayed}"
+    );
+    event_id
+}
+
 async fn catalog(client: &Client) {
     client
         .create_product(&simple_product("LAPTOP", "Laptop"))
@@ -791,28 +819,7 @@ async fn replay_while_the_attempt_is_out(s: &Server) {
     )
     .await;
     let first = receiver.next().await;
-    let (_, events) = send(
-        &client,
-        RawRequest::get(format!(
-            "/v1/events?type=order.created&resourceId={}",
-            order["orderId"].as_str().unwrap()
-        )),
-    )
-    .await;
-    let event_id = events["events"][0]["eventId"].as_str().unwrap();
-    let (status, replayed) = send(
-        &client,
-        RawRequest::post(
-            format!("/v1/events/{event_id}/replay"),
-            json!({ "endpointId": endpoint }),
-        ),
-    )
-    .await;
-    assert_eq!(
-        (status, replayed["queued"].as_u64()),
-        (200, Some(1)),
-        "{replayed}"
-    );
+    replay_order_created(&client, &order, &endpoint).await;
     // The held attempt's success must not swallow the replay queued meanwhile.
     let again = receiver.next().await;
     assert_eq!(again.headers["webhook-id"], first.headers["webhook-id"]);
@@ -889,28 +896,7 @@ async fn replay_recover_and_metrics(s: &Server) {
     assert_eq!(again.json["data"]["orderId"], order["orderId"]);
 
     // Replay: the order.created event once more, to this endpoint only.
-    let (_, events) = send(
-        &client,
-        RawRequest::get(format!(
-            "/v1/events?type=order.created&resourceId={}",
-            order["orderId"].as_str().unwrap()
-        )),
-    )
-    .await;
-    let event_id = events["events"][0]["eventId"].as_str().unwrap();
-    let (status, replayed) = send(
-        &client,
-        RawRequest::post(
-            format!("/v1/events/{event_id}/replay"),
-            json!({ "endpointId": endpoint }),
-        ),
-    )
-    .await;
-    assert_eq!(
-        (status, replayed["queued"].as_u64()),
-        (200, Some(1)),
-        "{replayed}"
-    );
+    let event_id = replay_order_created(&client, &order, &endpoint).await;
     let replay = receiver.next().await;
     assert_eq!(
         replay.headers["webhook-id"].to_str().unwrap(),
