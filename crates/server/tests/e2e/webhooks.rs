@@ -180,6 +180,24 @@ async fn attempts(client: &Client, endpoint_id: &str) -> Vec<Value> {
     page["deliveries"].as_array().unwrap().clone()
 }
 
+/// An endpoint for `order.created` on `receiver`, the catalog, and an order by `email`: the
+/// endpoint's id and secret, and the order.
+async fn order_to_new_endpoint(
+    client: &Client,
+    receiver: &Receiver,
+    email: &str,
+) -> (String, String, Value) {
+    let (endpoint, secret) = register(
+        client,
+        &receiver.url,
+        json!({ "eventTypes": ["order.created"] }),
+    )
+    .await;
+    catalog(client).await;
+    let (_, order) = send(client, RawRequest::post("/v1/orders", order_body(email))).await;
+    (endpoint, secret, order)
+}
+
 /// Replays the order's `order.created` event to `endpoint` alone, which must queue one
 /// delivery; returns the event's id.
 async fn replay_order_created(client: &Client, order: &Value, endpoint: &str) -> String {
@@ -806,18 +824,7 @@ async fn replay_while_the_attempt_is_out(s: &Server) {
     // The first attempt is held open long enough to replay the event before it is answered,
     // and answered within the dispatcher's timeout (2 s in tests).
     receiver.script(&[Reply::Hang(Duration::from_secs(1))]);
-    let (endpoint, _) = register(
-        &client,
-        &receiver.url,
-        json!({ "eventTypes": ["order.created"] }),
-    )
-    .await;
-    catalog(&client).await;
-    let (_, order) = send(
-        &client,
-        RawRequest::post("/v1/orders", order_body("held@example.com")),
-    )
-    .await;
+    let (endpoint, _, order) = order_to_new_endpoint(&client, &receiver, "held@example.com").await;
     let first = receiver.next().await;
     replay_order_created(&client, &order, &endpoint).await;
     // The held attempt's success must not swallow the replay queued meanwhile.
@@ -843,18 +850,8 @@ async fn replay_recover_and_metrics(s: &Server) {
     // Ten refusals: every attempt of the (quick, in tests) schedule fails, the delivery fails
     // for good.
     receiver.script(&[Reply::Status(503); 10]);
-    let (endpoint, secret) = register(
-        &client,
-        &receiver.url,
-        json!({ "eventTypes": ["order.created"] }),
-    )
-    .await;
-    catalog(&client).await;
-    let (_, order) = send(
-        &client,
-        RawRequest::post("/v1/orders", order_body("replay@example.com")),
-    )
-    .await;
+    let (endpoint, secret, order) =
+        order_to_new_endpoint(&client, &receiver, "replay@example.com").await;
     let mut first_id = None;
     for _ in 0..10 {
         let message = receiver.next().await;
