@@ -166,6 +166,26 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<Vec<Meas
         format!("{:.2}", api_get / floor),
     ));
 
+    // The pipeline alone: authentication, rate limit and key usage in front of a handler that
+    // answers from the caller's cached business unit, so the difference to `/healthz` is what
+    // every `/v1` request pays before its own work.
+    let pipeline = crate::http::get_rate(
+        running.address,
+        Some(credentials.clone()),
+        reads,
+        concurrency,
+        |_| "/v1/business-units/current".to_string(),
+    )
+    .await?;
+    println!(
+        "GET /v1/business-units/current (authenticated, no database): {pipeline:.0}/s; /healthz/pipeline = {:.2}",
+        floor / pipeline
+    );
+    measures.push(Measure::info(
+        "GET /v1/business-units/current/s (authenticated, no database) / GET /healthz/s",
+        format!("{:.2}", pipeline / floor),
+    ));
+
     // Latency at a fixed offered load: half the measured read rate, for five seconds, over as
     // many connections as the rate measurement used.
     let offered = (api_get / 2.0).max(1.0);

@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, FromRow};
 
 use crate::StoreError;
+use crate::sqlite_readers::Readers;
 use crate::wal::{self, Checkpointer};
 
 /// A query parameter.
@@ -107,7 +108,7 @@ pub enum Db {
     /// third connection copies the log back into the database file ([`crate::wal`]).
     Sqlite {
         writer: SqlitePool,
-        reader: SqlitePool,
+        readers: Arc<Readers>,
         checkpointer: Arc<Checkpointer>,
     },
     Postgres(PgPool),
@@ -165,7 +166,7 @@ macro_rules! run {
 /// statements means on almost every execution: a fifth of the CPU of a read-heavy load went to
 /// re-parsing. Our queries are planned for indexes, not for values, as PostgreSQL's generic plans
 /// are.
-async fn keep_plans(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+pub(crate) async fn keep_plans(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
     use libsqlite3_sys::{SQLITE_DBCONFIG_ENABLE_QPSG, SQLITE_OK, sqlite3_db_config};
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
@@ -196,6 +197,9 @@ async fn keep_plans(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error
 /// its pages are the operating system's file cache, which counts in the process's resident size
 /// only while mapped and is given back under memory pressure.
 const MMAP_BYTES: u64 = 64 << 30;
+
+/// SQLite connections reading at once, each a snapshot of the write-ahead log.
+const READERS: usize = 8;
 
 impl Db {
     /// Opens the database named by `url`: `sqlite://path` (created with its folder when missing)
@@ -235,6 +239,7 @@ impl Db {
         let wake = Arc::new(tokio::sync::Notify::new());
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .after_connect({
                 let wake = wake.clone();
                 move |conn, _| {
@@ -248,14 +253,14 @@ impl Db {
             .connect_with(options.clone())
             .await?;
         let checkpointer = Checkpointer::start(options.clone(), wake).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(8)
-            .after_connect(|conn, _| Box::pin(keep_plans(conn)))
-            .connect_with(options.read_only(true))
-            .await?;
+        let readers = Arc::new(Readers::new(
+            options.read_only(true),
+            READERS,
+            Duration::from_secs(30),
+        ));
         Ok(Db::Sqlite {
             writer,
-            reader,
+            readers,
             checkpointer,
         })
     }
@@ -283,7 +288,12 @@ impl Db {
     ) -> Result<Vec<T>, StoreError> {
         let sql = sql.into();
         Ok(match self {
-            Db::Sqlite { reader, .. } => run!(fetch_all, reader, sql, args)?,
+            Db::Sqlite { readers, .. } => {
+                let mut lent = readers.lend().await?;
+                let rows = run!(fetch_all, lent.connection(), sql, args);
+                lent.give_back();
+                rows?
+            }
             Db::Postgres(pool) => run!(fetch_all, pool, sql, args)?,
         })
     }
@@ -295,7 +305,12 @@ impl Db {
     ) -> Result<Option<T>, StoreError> {
         let sql = sql.into();
         Ok(match self {
-            Db::Sqlite { reader, .. } => run!(fetch_optional, reader, sql, args)?,
+            Db::Sqlite { readers, .. } => {
+                let mut lent = readers.lend().await?;
+                let row = run!(fetch_optional, lent.connection(), sql, args);
+                lent.give_back();
+                row?
+            }
             Db::Postgres(pool) => run!(fetch_optional, pool, sql, args)?,
         })
     }
@@ -336,10 +351,10 @@ impl Db {
         match self {
             Db::Sqlite {
                 writer,
-                reader,
+                readers,
                 checkpointer,
             } => {
-                reader.close().await;
+                readers.close().await;
                 writer.close().await;
                 checkpointer.close().await;
             }

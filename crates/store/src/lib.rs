@@ -17,6 +17,7 @@ pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod rentals;
+mod sqlite_readers;
 pub mod tenancy;
 pub mod wal;
 pub mod webhooks;

@@ -1,0 +1,98 @@
+//! SQLite's read connections, lent out without sqlx's pool.
+//!
+//! An sqlx SQLite connection lives on its own worker thread, and every call is a hand-off to that
+//! thread and back. sqlx's pool adds two more per query: it pings a connection when lending it
+//! and again, unconditionally, when taking it back. A primary-key read thus cost three thread
+//! round trips where one does the work. These connections are local files, so there is nothing for
+//! a ping to find out: a connection is lent as it was left.
+//!
+//! The one case the ping on return covered is a borrower that never finished, such as a request
+//! cancelled by its deadline while its query ran. Such a connection is closed instead of being
+//! lent again, and the next borrower opens a fresh one.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+pub struct Readers {
+    options: SqliteConnectOptions,
+    idle: Mutex<Vec<SqliteConnection>>,
+    permits: Semaphore,
+    acquire_timeout: Duration,
+}
+
+/// A connection on loan. Call [`Lent::give_back`] once its work has finished; dropping it
+/// otherwise closes the connection.
+pub struct Lent<'a> {
+    readers: &'a Readers,
+    connection: Option<SqliteConnection>,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Readers {
+    /// At most `size` connections, opened as borrowers need them; waiting longer than
+    /// `acquire_timeout` for one fails as sqlx's pool does, so the API answers 503.
+    pub fn new(options: SqliteConnectOptions, size: usize, acquire_timeout: Duration) -> Readers {
+        Readers {
+            options,
+            idle: Mutex::new(Vec::with_capacity(size)),
+            permits: Semaphore::new(size),
+            acquire_timeout,
+        }
+    }
+
+    pub async fn lend(&self) -> Result<Lent<'_>, sqlx::Error> {
+        let permit = tokio::time::timeout(self.acquire_timeout, self.permits.acquire())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)?
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let idle = self.idle_connections().pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => {
+                let mut connection = self.options.connect().await?;
+                crate::db::keep_plans(&mut connection).await?;
+                connection
+            }
+        };
+        Ok(Lent {
+            readers: self,
+            connection: Some(connection),
+            _permit: permit,
+        })
+    }
+
+    /// Refuses every later loan and closes the idle connections; one on loan is closed when it
+    /// comes back.
+    pub async fn close(&self) {
+        self.permits.close();
+        let idle: Vec<SqliteConnection> = std::mem::take(&mut *self.idle_connections());
+        for connection in idle {
+            let _ = connection.close().await;
+        }
+    }
+
+    fn idle_connections(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConnection>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Lent<'_> {
+    pub fn connection(&mut self) -> &mut SqliteConnection {
+        self.connection
+            .as_mut()
+            .expect("a lent connection is present until it is given back")
+    }
+
+    /// Returns a connection whose last call has finished, successfully or not.
+    pub fn give_back(mut self) {
+        if let Some(connection) = self.connection.take()
+            && !self.readers.permits.is_closed()
+        {
+            self.readers.idle_connections().push(connection);
+        }
+    }
+}
