@@ -96,3 +96,88 @@ impl Lent<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn readers(size: usize, acquire_timeout: Duration) -> (Readers, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "flexportal-readers-{}",
+            flexportal_domain::ids::IdKind::Event.generate()
+        ));
+        let _ = std::fs::create_dir_all(&dir);
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}/r.db", dir.display()))
+            .map(|o| o.create_if_missing(true))
+            .expect("a valid URL");
+        (Readers::new(options, size, acquire_timeout), dir)
+    }
+
+    /// Whether this connection has seen [`mark`]: temporary tables live only as long as the
+    /// connection that made them.
+    async fn marked(lent: &mut Lent<'_>) -> bool {
+        sqlx::query("SELECT 1 FROM temp.seen")
+            .fetch_optional(lent.connection())
+            .await
+            .is_ok()
+    }
+
+    async fn mark(lent: &mut Lent<'_>) {
+        sqlx::query("CREATE TEMP TABLE seen (x)")
+            .execute(lent.connection())
+            .await
+            .expect("a temporary table");
+    }
+
+    #[tokio::test]
+    async fn a_connection_given_back_is_lent_again_and_an_abandoned_one_is_not() {
+        let (readers, dir) = readers(1, Duration::from_secs(5));
+        let mut lent = readers.lend().await.expect("a connection");
+        mark(&mut lent).await;
+        lent.give_back();
+        let mut lent = readers.lend().await.expect("a connection");
+        assert!(marked(&mut lent).await, "the same connection comes back");
+
+        // A borrower cancelled in the middle of a long query: its connection is not reused.
+        let long = async {
+            sqlx::query(
+                "WITH RECURSIVE n(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < 3000000) \
+                 SELECT count(*) FROM n",
+            )
+            .fetch_one(lent.connection())
+            .await
+        };
+        let cut = tokio::time::timeout(Duration::from_millis(50), long).await;
+        assert!(cut.is_err(), "the query outlives its deadline");
+        drop(lent);
+        let mut fresh = readers.lend().await.expect("a connection");
+        assert!(!marked(&mut fresh).await, "a new connection");
+        let one: (i64,) = sqlx::query_as("SELECT 1")
+            .fetch_one(fresh.connection())
+            .await
+            .expect("the new connection answers");
+        assert_eq!(one, (1,));
+        fresh.give_back();
+        readers.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn waiting_past_the_timeout_and_lending_after_close_fail_as_sqlx_pools_do() {
+        let (readers, dir) = readers(1, Duration::from_millis(100));
+        let held = readers.lend().await.expect("a connection");
+        assert!(matches!(
+            readers.lend().await.err(),
+            Some(sqlx::Error::PoolTimedOut)
+        ));
+        held.give_back();
+        readers.close().await;
+        assert!(matches!(
+            readers.lend().await.err(),
+            Some(sqlx::Error::PoolClosed)
+        ));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
