@@ -160,6 +160,17 @@ macro_rules! run {
     };
 }
 
+/// Runs one read on a connection lent by the SQLite readers, given back once the call has
+/// finished, whatever its result.
+macro_rules! read {
+    ($method:ident, $readers:expr, $sql:expr, $args:expr) => {{
+        let mut lent = $readers.lend().await?;
+        let result = run!($method, lent.connection(), $sql, $args);
+        lent.give_back();
+        result
+    }};
+}
+
 /// Turns on SQLite's query planner stability guarantee for a connection. Without it, SQLite
 /// marks a statement for a fresh parse and plan whenever a parameter the planner looked at (a
 /// `LIMIT`, a value a join or an index might depend on) is bound again, which with cached
@@ -288,12 +299,7 @@ impl Db {
     ) -> Result<Vec<T>, StoreError> {
         let sql = sql.into();
         Ok(match self {
-            Db::Sqlite { readers, .. } => {
-                let mut lent = readers.lend().await?;
-                let rows = run!(fetch_all, lent.connection(), sql, args);
-                lent.give_back();
-                rows?
-            }
+            Db::Sqlite { readers, .. } => read!(fetch_all, readers, sql, args)?,
             Db::Postgres(pool) => run!(fetch_all, pool, sql, args)?,
         })
     }
@@ -305,12 +311,7 @@ impl Db {
     ) -> Result<Option<T>, StoreError> {
         let sql = sql.into();
         Ok(match self {
-            Db::Sqlite { readers, .. } => {
-                let mut lent = readers.lend().await?;
-                let row = run!(fetch_optional, lent.connection(), sql, args);
-                lent.give_back();
-                row?
-            }
+            Db::Sqlite { readers, .. } => read!(fetch_optional, readers, sql, args)?,
             Db::Postgres(pool) => run!(fetch_optional, pool, sql, args)?,
         })
     }
