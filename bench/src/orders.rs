@@ -158,6 +158,12 @@ pub async fn run(url: &str, count: usize, concurrency: usize) -> Result<Vec<Meas
         "GET /v1/orders/{id}/s / GET /healthz/s",
         api_get / floor,
     ));
+    // A read by id is at least one exchange and one select on the same cores; taking both in
+    // turn bounds API/select from above before any work of the API's own.
+    measures.push(ratio(
+        "bound on API/select: one HTTP exchange plus one select, with nothing else",
+        floor / (floor + db_get),
+    ));
 
     // The pipeline alone: authentication, rate limit and key usage in front of a handler that
     // answers from the caller's cached business unit, so the difference to `/healthz` is what
