@@ -28,8 +28,8 @@ pub struct Readers {
 /// otherwise closes the connection.
 pub struct Lent<'a> {
     readers: &'a Readers,
-    connection: Option<SqliteConnection>,
-    _permit: SemaphorePermit<'a>,
+    connection: SqliteConnection,
+    permit: SemaphorePermit<'a>,
 }
 
 impl Readers {
@@ -60,8 +60,8 @@ impl Readers {
         };
         Ok(Lent {
             readers: self,
-            connection: Some(connection),
-            _permit: permit,
+            connection,
+            permit,
         })
     }
 
@@ -82,18 +82,21 @@ impl Readers {
 
 impl Lent<'_> {
     pub fn connection(&mut self) -> &mut SqliteConnection {
-        self.connection
-            .as_mut()
-            .expect("a lent connection is present until it is given back")
+        &mut self.connection
     }
 
-    /// Returns a connection whose last call has finished, successfully or not.
-    pub fn give_back(mut self) {
-        if let Some(connection) = self.connection.take()
-            && !self.readers.permits.is_closed()
-        {
-            self.readers.idle_connections().push(connection);
+    /// Returns a connection whose last call has finished, successfully or not. The permit goes
+    /// back after the connection, so the next borrower finds it idle rather than opening another.
+    pub fn give_back(self) {
+        let Lent {
+            readers,
+            connection,
+            permit,
+        } = self;
+        if !readers.permits.is_closed() {
+            readers.idle_connections().push(connection);
         }
+        drop(permit);
     }
 }
 
